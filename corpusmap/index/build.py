@@ -1,0 +1,328 @@
+"""``build_index``: corpus files -> documents -> tokens -> sorted shards -> index.
+
+Stages, streaming, in order: read documents (``corpusmap.sources``), encode them
+in worker processes (``tokenizer.parallel``), append them to the current shard
+(``writer``), and when a shard is full hand it to a process pool that sorts its
+suffix array and checksums it (``finish``) while reading goes on. Everything is
+written under ``.NAME.building``; the manifest is written last and the folder is
+renamed into place (``finish.publish``), so a killed build never leaves anything
+that opens as an index. Rerunning the same command resumes: finished shards whose
+checksums still match are kept and their documents skipped without tokenizing.
+
+What it leaves out: shards are cut at document boundaries (a document never spans
+two shards), so one document must fit in a shard (< 2^31 bytes of tokens).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpusmap import __version__
+from corpusmap.errors import CorpusmapError, InputError
+from corpusmap.index.finish import finish_shard, finished_shard, publish
+from corpusmap.index.format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST,
+    MAX_SHARD_BYTES,
+    building_dir,
+    read_manifest,
+    sha256_file,
+    shard_name,
+    write_json_atomic,
+)
+from corpusmap.index.writer import ShardWriter
+from corpusmap.progress import progress_bar
+from corpusmap.sources.document import Document, ReadStats
+from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
+from corpusmap.tokenizer.parallel import encode_batches
+from corpusmap.tokenizer.spec import separator_id, unknown_id, width_for
+from corpusmap.tokenizer.words import WordsTokenizer, count_words
+
+DEFAULT_SHARD_TOKENS = 1 << 28
+_BATCH_DOCS = 512
+_BATCH_CHARS = 1 << 21
+
+
+def iter_documents(
+    sources: Sequence[str], stats: ReadStats, **read_args: Any
+) -> Iterator[Document]:
+    """Documents of every source in order; ``embedded[:kjv|wiki]`` names the built-in corpus."""
+    from corpusmap.embedded import embedded_documents
+
+    for src in sources:
+        if src == "embedded" or src.startswith("embedded:"):
+            yield from embedded_documents(src.partition(":")[2] or "all", stats)
+        else:
+            from corpusmap.sources import read_documents
+
+            yield from read_documents(src, stats=stats, **read_args)
+
+
+def _fingerprint(sources: Sequence[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for src in sources:
+        if src == "embedded" or src.startswith("embedded:"):
+            out.append({"path": src, "version": __version__})
+        else:
+            from corpusmap.sources import source_fingerprint
+
+            out.extend(source_fingerprint(src))
+    return out
+
+
+def _batches(docs: Iterator[Document]) -> Iterator[tuple[list[Document], list[str]]]:
+    """Group documents; the texts of those that need encoding ride along."""
+    while True:
+        batch = list(itertools.islice(docs, _BATCH_DOCS))
+        if not batch:
+            return
+        yield batch, [d.text for d in batch if d.tokens is None]  # type: ignore[misc]
+
+
+class _InlineExecutor(Executor):
+    """Runs each job at submit time in this process (``workers=1``: no pool start-up)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def _prepare_tokenizer(spec: str, building: Path, docs: Iterator[Document]) -> Tokenizer:
+    """Resolve the tokenizer; for ``words``, learn the vocabulary (pass one) or reuse it."""
+    vocab = building / "vocab.txt"
+    if spec == "words":
+        if vocab.is_file():
+            return WordsTokenizer.load(vocab)
+        with progress_bar() as prog:
+            task = prog.add_task("learn vocabulary", total=None, unit="doc")
+
+            def texts() -> Iterator[str]:
+                for d in docs:
+                    prog.advance(task)
+                    if d.text is not None:
+                        yield d.text
+
+            tok: Tokenizer = WordsTokenizer.from_counts(count_words(texts()))
+    else:
+        resolved = resolve_tokenizer(spec)
+        assert resolved is not None
+        tok = resolved
+    save_to_index(tok, building)
+    return tok
+
+
+def _resume(building: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Records of shards finished by an earlier run of the same plan (a prefix)."""
+    plan_path = building / "build.json"
+    if building.exists():
+        try:
+            same = json.loads(plan_path.read_text(encoding="utf-8")) == plan
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            shutil.rmtree(building)
+    building.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(plan_path, plan)
+    done: list[dict[str, Any]] = []
+    for k in itertools.count():
+        rec = finished_shard(building / shard_name(k))
+        if rec is None:
+            break
+        done.append(rec)
+    for stale in building.glob("shard-*"):
+        if int(stale.name.split("-")[1]) >= len(done):
+            shutil.rmtree(stale)
+    return done
+
+
+def build_index(
+    sources: str | os.PathLike | Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    tokenizer: str = "bytes",
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+    lines: bool = False,
+    shard_tokens: int = DEFAULT_SHARD_TOKENS,
+    workers: int | None = None,
+    on_error: str = "raise",
+    token_dtype: str | None = None,
+    eod_id: int | None = None,
+    minhash: bool = True,
+    force: bool = False,
+) -> Path:
+    """Build a corpus index (suffix arrays, document table, MinHash) at ``out``.
+
+    Args:
+        sources: files/folders (JSONL, Parquet, text, Arrow/HF ``save_to_disk``,
+            pre-tokenized ``.npy``/raw), or ``embedded`` for the built-in corpus.
+        out: the index folder to create, e.g. ``indexes/NAME``.
+        tokenizer: spec string (see ``corpusmap.tokenizer``); ``bytes`` by default.
+        text_field / id_field: record fields holding the text and an optional id.
+        lines: plain-text files hold one document per line.
+        shard_tokens: tokens per shard (a shard closes at the first document past it).
+        workers: processes for encoding and sorting (default: all cores).
+        on_error: ``raise`` on bad records, or ``skip`` and count them.
+        token_dtype / eod_id: for pre-tokenized inputs.
+        minhash: also build the MinHash near-duplicate index.
+        force: replace an existing index built from other inputs or parameters.
+
+    Returns:
+        The path of the published index.
+    """
+    out = Path(out)
+    srcs = [str(s) for s in ([sources] if isinstance(sources, str | os.PathLike) else sources)]
+    if not srcs:
+        raise CorpusmapError("no sources given: name corpus files or folders, or `embedded`")
+    workers = max(1, workers or os.cpu_count() or 1)
+    params = {
+        "tokenizer": tokenizer, "text_field": text_field, "id_field": id_field, "lines": lines,
+        "shard_tokens": shard_tokens, "on_error": on_error, "token_dtype": token_dtype,
+        "eod_id": eod_id, "minhash": minhash,
+    }  # fmt: skip
+    plan = {"params": params, "sources": _fingerprint(srcs)}
+    if (out / MANIFEST).is_file() and not force:
+        existing = read_manifest(out)
+        if existing.get("build") == params and existing.get("sources") == plan["sources"]:
+            print(f"{out}: already built from these inputs; skipped (pass --force to rebuild)")
+            return out
+        raise CorpusmapError(
+            f"{out} already holds an index built from other inputs or parameters; "
+            "pass --force to replace it or choose another --out"
+        )
+    read_args = {"text_field": text_field, "id_field": id_field, "lines": lines,
+                 "on_error": on_error, "token_dtype": token_dtype, "eod_id": eod_id}  # fmt: skip
+    building = building_dir(out)
+    t0 = time.perf_counter()
+    done = _resume(building, plan)
+    tok = _prepare_tokenizer(tokenizer, building, iter_documents(srcs, ReadStats(), **read_args))
+    width = width_for(tok.spec.vocab_size)
+    stats = ReadStats()
+    docs = iter_documents(srcs, stats, **read_args)
+    skipped = sum(r["n_docs"] for r in done)
+    if skipped:
+        docs = itertools.islice(docs, skipped, None)
+        print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
+    records = _write_shards(docs, tok, width, building, shard_tokens, workers, done)
+    if minhash:
+        from corpusmap.index.minhash.build import build_minhash
+
+        build_minhash(building, tok, width, records, workers=workers)
+    manifest = _manifest(tok, width, records, building, params, plan, stats, t0)
+    publish(building, out, manifest)
+    return out
+
+
+def _write_shards(
+    docs: Iterator[Document],
+    tok: Tokenizer,
+    width: str,
+    building: Path,
+    shard_tokens: int,
+    workers: int,
+    done: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Stream documents into shards, sorting finished shards in a process pool."""
+    itemsize = {"u8": 1, "u16": 2, "u32": 4}[width]
+    hard_max = MAX_SHARD_BYTES // itemsize
+    soft_max = min(shard_tokens, hard_max)
+    futures: list[Future] = []
+    next_doc = sum(r["n_docs"] for r in done)
+    writer: ShardWriter | None = None
+    pool: Executor = (
+        ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        if workers > 1
+        else _InlineExecutor()
+    )
+    with pool, progress_bar() as prog:
+        read_task = prog.add_task("read + tokenize", total=None, unit="tok")
+        sort_task = prog.add_task("sort shards", total=None, unit="shard")
+
+        def close(w: ShardWriter) -> None:
+            w.close()
+            rec = {"name": w.folder.name, "n_docs": w.n_docs, "n_tokens": w.n_tokens,
+                   "first_doc_id": w.first_doc_id}  # fmt: skip
+            fut = pool.submit(finish_shard, str(w.folder), width, rec)
+            fut.add_done_callback(lambda _: prog.advance(sort_task))
+            futures.append(fut)
+
+        for batch, encodings in encode_batches(tok, building, _batches(docs), workers):
+            enc = iter(encodings)
+            for doc in batch:
+                ids = doc.tokens if doc.tokens is not None else next(enc)
+                if ids.size + 1 > hard_max:
+                    raise InputError(doc.source, "document too long for one shard", line=doc.row)
+                if writer is not None and writer.n_tokens + ids.size + 1 > hard_max:
+                    close(writer)
+                    writer = None
+                if writer is None:
+                    k = len(done) + len(futures)
+                    writer = ShardWriter(building / shard_name(k), width, next_doc)
+                writer.add(doc, np.asarray(ids))
+                next_doc += 1
+                prog.advance(read_task, ids.size + 1)
+                if writer.n_tokens >= soft_max:
+                    close(writer)
+                    writer = None
+        if writer is not None and writer.n_docs:
+            close(writer)
+        records = done + [f.result() for f in futures]
+    if not records:
+        raise CorpusmapError("the sources hold no documents (all empty or skipped)")
+    return records
+
+
+def _manifest(
+    tok: Tokenizer,
+    width: str,
+    records: list[dict[str, Any]],
+    building: Path,
+    params: dict[str, Any],
+    plan: dict[str, Any],
+    stats: ReadStats,
+    t0: float,
+) -> dict[str, Any]:
+    import hashlib
+
+    fp = hashlib.sha256("".join(r["files"]["tokens.bin"] for r in records).encode()).hexdigest()
+    files = {}
+    if tok.spec.file:
+        files[tok.spec.file] = sha256_file(building / tok.spec.file)
+    minhash_record = building / "minhash" / "minhash.json"
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "corpusmap_version": __version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tokenizer": tok.spec.to_dict(),
+        "token_width": width,
+        "separator_id": separator_id(width),
+        "unknown_id": unknown_id(width),
+        "n_docs": sum(r["n_docs"] for r in records),
+        "n_tokens": sum(r["n_tokens"] - r["n_docs"] for r in records),
+        "n_shards": len(records),
+        "shards": records,
+        "files": files,
+        "minhash": json.loads(minhash_record.read_text()) if minhash_record.is_file() else None,
+        "build": params,
+        "sources": plan["sources"],
+        "read_stats": stats.as_dict(),
+        "corpus_fingerprint": fp,
+        "build_seconds": round(time.perf_counter() - t0, 3),
+    }

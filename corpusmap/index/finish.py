@@ -1,0 +1,84 @@
+"""Finishing a shard (sort + checksums) and publishing a whole index atomically.
+
+A shard is finished when its ``shard.json`` exists: it is written last, after the
+suffix array is sorted and every file of the shard is checksummed, so a resumed
+build can trust (after re-checking the sums) any shard that has one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from corpusmap.index.format import (
+    DOCS,
+    MANIFEST,
+    SHARD_RECORD,
+    SUFFIX_ARRAY,
+    TOKENS,
+    fsync_dir,
+    sha256_file,
+    write_json_atomic,
+)
+from corpusmap.index.sort import build_suffix_array
+
+SHARD_FILES = (TOKENS, SUFFIX_ARRAY, DOCS)
+
+
+def finish_shard(folder: str, width: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Sort a written shard, checksum its files and mark it done (runs in a worker).
+
+    Args:
+        folder: the shard folder, holding ``tokens.bin`` and ``docs.parquet``.
+        width: token width.
+        record: what the writer knows (name, n_docs, n_tokens, first_doc_id).
+
+    Returns:
+        The completed shard record, also saved as ``shard.json``.
+    """
+    path = Path(folder)
+    t0 = time.perf_counter()
+    record = dict(record)
+    record["n_suffixes"] = build_suffix_array(path / TOKENS, width, path / SUFFIX_ARRAY)
+    record["sort_seconds"] = round(time.perf_counter() - t0, 3)
+    record["files"] = {name: sha256_file(path / name) for name in SHARD_FILES}
+    record["sizes"] = {name: (path / name).stat().st_size for name in SHARD_FILES}
+    write_json_atomic(path / SHARD_RECORD, record)
+    return record
+
+
+def finished_shard(folder: Path) -> dict[str, Any] | None:
+    """The record of a shard finished by an earlier run, if its files still match it."""
+    rec_path = folder / SHARD_RECORD
+    if not rec_path.is_file():
+        return None
+    try:
+        record = json.loads(rec_path.read_text(encoding="utf-8"))
+        for name, digest in record["files"].items():
+            if sha256_file(folder / name) != digest:
+                return None
+    except (OSError, ValueError, KeyError):
+        return None
+    return record
+
+
+def publish(building: Path, out: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest last, then rename the build folder into place.
+
+    An existing index at ``out`` (a forced rebuild) is moved aside first and
+    removed only after the new one is in place.
+    """
+    write_json_atomic(building / MANIFEST, manifest)
+    fsync_dir(building)
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+    os.replace(building, out)
+    fsync_dir(out.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
