@@ -51,7 +51,7 @@ def pick_tokens(logits: Any, uniforms: Any, sampling: Sampling) -> Any:
     probs = x.softmax(-1)
     order = None
     if sampling.top_p < 1.0:
-        probs, order = probs.sort(-1, descending=True, stable=True)
+        probs, order = probs.sort(dim=-1, descending=True, stable=True)
         mass_before = probs.cumsum(-1) - probs  # subtle: the top token always survives
         probs = probs.masked_fill(mass_before >= sampling.top_p, 0.0)
     cdf = probs.cumsum(-1)
@@ -113,9 +113,7 @@ def decode_batch(
                     continue
                 tokens[i].append(tok)
                 logps[i].append(lp)
-                if tok in eos:
-                    done[i], reason[i] = True, "stop"
-                elif sampling.stop and cut_at_stop(_text(tokenizer, tokens[i], eos), sampling.stop) >= 0:
+                if tok in eos or _hits_stop(tokenizer, tokens[i], eos, sampling.stop):
                     done[i], reason[i] = True, "stop"
                 elif len(tokens[i]) >= sampling.max_new_tokens:
                     done[i] = True
@@ -137,6 +135,10 @@ def decode_batch(
             text, why = text[:cut], "stop"
         completions.append(Completion(toks, lps, why, text, per_row))
     return completions
+
+
+def _hits_stop(tokenizer: Any, token_ids: list[int], eos: set[int], stop: tuple[str, ...]) -> bool:
+    return bool(stop) and cut_at_stop(_text(tokenizer, token_ids, eos), stop) >= 0
 
 
 def _text(tokenizer: Any, token_ids: list[int], eos: set[int]) -> str:

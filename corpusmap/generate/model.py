@@ -49,6 +49,13 @@ class ModelSource:
     path: str
     gguf_file: str | None = None
 
+    @property
+    def ref(self) -> str:
+        """How a manifest names the model: alias, hub name, or absolute file/folder path."""
+        if self.name in ALIASES or self.kind == "hub":
+            return self.name
+        return str(Path(self.path) / self.gguf_file) if self.gguf_file else self.path
+
     def model_hash(self) -> str:
         """The weights' content hash, or the hub revision (see ``hashing.py``)."""
         if self.kind == "gguf":

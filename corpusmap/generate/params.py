@@ -94,8 +94,14 @@ class GenParams:
         return cls(**{k: data[k] for k in keys}, sampling=Sampling(**s))
 
     def fingerprint(self) -> str:
-        """A short stable id of these params (stored per row as ``params_id``)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        """A short stable id of these params (stored per row as ``params_id``).
+
+        The model is identified by its hash, not by the path or name it was given,
+        so a moved model folder still resumes its run.
+        """
+        data = self.to_dict()
+        del data["model"]
+        blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -76,14 +76,14 @@ def fsync_dir(path: Path) -> None:
 def read_manifest(folder: Path) -> dict[str, Any]:
     """Load and check a manifest: present, parseable, our format and version."""
     path = folder / MANIFEST
+    hint = ""
+    if building_dir(folder).exists():
+        hint = " (a build of it was interrupted: rerun the same `index build` to resume)"
     if not folder.is_dir():
         raise IndexFormatError(
-            f"{folder}: no such index folder; build one with `corpusmap index build`"
+            f"{folder}: no such index folder{hint or '; build one with `corpusmap index build`'}"
         )
     if not path.is_file():
-        hint = ""
-        if building_dir(folder).exists():
-            hint = " (a build of it was interrupted: rerun the same `index build` to resume)"
         raise IndexFormatError(f"{folder}: not a corpusmap index, {MANIFEST} is missing{hint}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

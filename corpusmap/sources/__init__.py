@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
+from corpusmap.errors import CorpusmapError
 from corpusmap.sources.discover import (
     Kind,
     Sources,
@@ -37,6 +38,7 @@ from corpusmap.sources.discover import (
     source_fingerprint,
 )
 from corpusmap.sources.document import Document, ReadStats
+from corpusmap.sources.hf import hf_splits, is_dataset_dict
 from corpusmap.sources.options import ReadOptions
 from corpusmap.sources.tokens import RAW_SUFFIXES, parse_token_dtype, raw_dtype, require_eod
 
@@ -64,8 +66,9 @@ def read_documents(
     """Yield the documents of every file under ``sources``, in :func:`list_files` order.
 
     The sources are checked before anything is read: a missing path, a ``.bin``
-    file with no ``token_dtype`` or pre-tokenized input with no ``eod_id`` fails
-    here, at the call, not half-way through the corpus.
+    file with no ``token_dtype``, pre-tokenized input with no ``eod_id``, or a
+    ``split`` that no DatasetDict source has fails here, at the call, not half-way
+    through the corpus.
 
     Args:
         sources: a file or folder, or a list of them.
@@ -79,6 +82,7 @@ def read_documents(
         token_dtype: ``"u16"`` or ``"u32"``, the id width of raw ``.bin`` token files.
         eod_id: the end-of-document id that splits pre-tokenized files.
         split: the DatasetDict split to read (None: all splits, in saved order).
+            Single Dataset folders among the sources are read whole.
 
     Returns:
         An iterator of documents. Documents whose text is empty or whitespace (or
@@ -104,7 +108,10 @@ def read_documents(
 
 
 def read_unit(unit: Unit, opts: ReadOptions) -> Iterator[Document]:
-    """The documents of one unit from :func:`~corpusmap.sources.discover.plan_units`."""
+    """The documents of one unit from :func:`~corpusmap.sources.discover.plan_units`.
+
+    Fills in ``opts.stats`` except ``documents``, which :func:`read_documents` counts.
+    """
     return _reader(unit.kind)(unit.path, opts)
 
 
@@ -117,12 +124,22 @@ def _iterate(units: list[Unit], opts: ReadOptions) -> Iterator[Document]:
 
 
 def _check_up_front(units: list[Unit], opts: ReadOptions) -> None:
+    """Settings errors that need no reading: raised at the call, naming the file."""
     parse_token_dtype(opts.token_dtype)
+    split_used = False
     for unit in units:
         if unit.kind == "tokens":
             require_eod(unit.path, opts.eod_id)
             if unit.path.suffix.lower() in RAW_SUFFIXES:
                 raw_dtype(unit.path, opts.token_dtype)
+        elif unit.kind == "hf" and opts.split is not None and is_dataset_dict(unit.path):
+            hf_splits(unit.path, opts.split)  # raises when the split is missing
+            split_used = True
+    if opts.split is not None and not split_used:
+        raise CorpusmapError(
+            f"--split {opts.split} applies to DatasetDict folders (with dataset_dict.json), "
+            "and no source is one; leave --split out"
+        )
 
 
 def _reader(kind: Kind) -> Callable[[Path, ReadOptions], Iterator[Document]]:

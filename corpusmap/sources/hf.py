@@ -33,6 +33,11 @@ def is_hf_dataset(folder: Path) -> bool:
     )
 
 
+def is_dataset_dict(folder: Path) -> bool:
+    """Whether ``folder`` is a ``DatasetDict.save_to_disk`` folder (one folder per split)."""
+    return (folder / "dataset_dict.json").is_file()
+
+
 def hf_splits(folder: Path, split: str | None = None) -> list[tuple[Path, list[Path]]]:
     """The datasets in ``folder`` to read, each as ``(dataset folder, shard files)``.
 

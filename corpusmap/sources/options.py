@@ -58,6 +58,8 @@ class ReadOptions:
     def __post_init__(self) -> None:
         if self.on_error not in ("raise", "skip"):
             raise CorpusmapError(f"on_error must be 'raise' or 'skip', not {self.on_error!r}")
+        if self.id_field is not None and self.id_field == self.text_field:
+            raise CorpusmapError(f"the id field and the text field are both {self.id_field!r}")
         if self.chunk_tokens < 1 or self.batch_rows < 1:
             raise CorpusmapError("chunk_tokens and batch_rows must be positive")
 

@@ -142,6 +142,7 @@ def read_tokens(path: Path, opts: ReadOptions) -> Iterator[Document]:
     source = str(path)
     stats = opts.stats
     stats.files += 1
+    stats.bytes_read += path.stat().st_size - array.nbytes  # the .npy header, if any
     pending: list[np.ndarray] = []  # pieces of a document that crosses chunk boundaries
     number = 0  # documents cut so far, empty ones included
     for start in range(0, len(array), opts.chunk_tokens):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -12,7 +13,7 @@ import zstandard
 from corpusmap.errors import InputError
 from corpusmap.sources import ReadStats, read_documents
 
-RECORDS = [
+RECORDS: list[dict[str, Any]] = [
     {"id": 7, "text": "the first document", "lang": "en", "score": 0.5},
     {"id": "b", "text": "zweites Dokument, ünïcödé", "lang": "de", "tags": ["x", None]},
     {"id": 9, "text": "third", "nested": {"a": 1}},
@@ -153,3 +154,23 @@ def test_json_array_file_gets_a_hint(tmp_path: Path) -> None:
     path.write_text(json.dumps(RECORDS))
     with pytest.raises(InputError, match=r"array\.json:1: .*looks like a JSON array"):
         list(read_documents(path))
+
+
+def test_streams_line_by_line(tmp_path: Path) -> None:
+    """The first document comes out before a bad line further down is even read,
+    and reading a 3 MB file never holds more than a small fraction of it."""
+    import tracemalloc
+
+    path = tmp_path / "big.jsonl"
+    line = json.dumps({"text": "word " * 200}) + "\n"
+    path.write_text(line * 3000 + "not json\n")
+    first = next(iter(read_documents(path)))
+    assert first.row == 1
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in read_documents(path, on_error="skip"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 3000
+    assert peak < path.stat().st_size / 10

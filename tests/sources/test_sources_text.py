@@ -49,7 +49,7 @@ def test_lines_mode_strips_endings_and_counts_blank_lines(tmp_path: Path) -> Non
 
 def test_compressed_text(tmp_path: Path) -> None:
     path = tmp_path / "book.txt.gz"
-    path.write_bytes(gzip.compress("a\nb\n".encode()))
+    path.write_bytes(gzip.compress(b"a\nb\n"))
     assert [d.text for d in read_documents(path)] == ["a\nb\n"]
     assert [d.text for d in read_documents(path, lines=True)] == ["a", "b"]
 
