@@ -14,7 +14,7 @@ _LAZY = {
     "build_index": "corpusmap.index.build",
     "open_index": "corpusmap.index.index",
     "Index": "corpusmap.index.index",
-    "make_prompts": "corpusmap.generate.prompts",
+    "make_prompts": "corpusmap.prompts",
     "generate": "corpusmap.generate",
     "replay": "corpusmap.generate",
     "classify": "corpusmap.match",

@@ -34,6 +34,7 @@ import click
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--new-run", is_flag=True, help="Add a run with new parameters to the store.")
 @click.option("--part-rows", default=None, type=int, help="Rows per Parquet part.")
+@click.option("--dtype", default=None, help="bfloat16 | float16 | float32 (default by device).")
 def generate_cmd(**kwargs: object) -> None:
     """Generate outputs for every prompt into a resumable Parquet store.
 
@@ -62,6 +63,7 @@ def generate_cmd(**kwargs: object) -> None:
 @click.option("--atol", default=None, type=float, help="Log-prob tolerance (default by dtype).")
 @click.option("--model", default=None, help="Load the model from here instead of the manifest.")
 @click.option("--device", default=None, help="torch device.")
+@click.option("--batch-size", default=16, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def replay_cmd(
     generations: str,
@@ -70,6 +72,7 @@ def replay_cmd(
     atol: float | None,
     model: str | None,
     device: str | None,
+    batch_size: int,
     as_json: bool,
 ) -> None:
     """Regenerate a sample of rows of store G and check they reproduce exactly.
@@ -79,7 +82,15 @@ def replay_cmd(
     """
     from corpusmap.generate.replay import replay
 
-    report = replay(generations, sample=sample, seed=seed, atol=atol, model=model, device=device)
+    report = replay(
+        generations,
+        sample=sample,
+        seed=seed,
+        atol=atol,
+        model=model,
+        device=device,
+        batch_size=batch_size,
+    )
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:

@@ -103,9 +103,12 @@ class _InlineExecutor(Executor):
         return fut
 
 
-def _prepare_tokenizer(spec: str, building: Path, docs: Iterator[Document]) -> Tokenizer:
+def _prepare_tokenizer(spec: str | Tokenizer, building: Path, docs: Iterator[Document]) -> Tokenizer:
     """Resolve the tokenizer; for ``words``, learn the vocabulary (pass one) or reuse it."""
     vocab = building / "vocab.txt"
+    if not isinstance(spec, str):  # a tokenizer object, e.g. an index's own
+        save_to_index(spec, building)
+        return spec
     if spec == "words":
         if vocab.is_file():
             return WordsTokenizer.load(vocab)
@@ -154,7 +157,7 @@ def _resume(building: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
 def build_index(
     sources: str | os.PathLike | Sequence[str | os.PathLike],
     out: str | os.PathLike,
-    tokenizer: str = "bytes",
+    tokenizer: str | Tokenizer = "bytes",
     *,
     text_field: str = "text",
     id_field: str | None = None,
@@ -173,7 +176,8 @@ def build_index(
         sources: files/folders (JSONL, Parquet, text, Arrow/HF ``save_to_disk``,
             pre-tokenized ``.npy``/raw), or ``embedded`` for the built-in corpus.
         out: the index folder to create, e.g. ``indexes/NAME``.
-        tokenizer: spec string (see ``corpusmap.tokenizer``); ``bytes`` by default.
+        tokenizer: spec string (see ``corpusmap.tokenizer``), ``bytes`` by default, or a
+            tokenizer object (e.g. ``Index.tokenizer``, to index generations the same way).
         text_field / id_field: record fields holding the text and an optional id.
         lines: plain-text files hold one document per line.
         shard_tokens: tokens per shard (a shard closes at the first document past it).
@@ -192,7 +196,7 @@ def build_index(
         raise CorpusmapError("no sources given: name corpus files or folders, or `embedded`")
     workers = max(1, workers or os.cpu_count() or 1)
     params = {
-        "tokenizer": tokenizer, "text_field": text_field, "id_field": id_field, "lines": lines,
+        "tokenizer": tokenizer if isinstance(tokenizer, str) else tokenizer.spec.to_dict(), "text_field": text_field, "id_field": id_field, "lines": lines,
         "shard_tokens": shard_tokens, "on_error": on_error, "token_dtype": token_dtype,
         "eod_id": eod_id, "minhash": minhash,
     }  # fmt: skip

@@ -141,6 +141,23 @@ class Index:
             hits.sort(key=lambda h: (h["doc_id"], h["offset"]))
         return found[0] if single else found
 
+    def locate_docs(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
+        """Distinct doc ids of up to ``limit`` occurrences per n-gram (no metadata; fast)."""
+        items, single = self._items(q)
+        flat, offs = self._flat(items)
+        n = len(items)
+        found: list[list[int]] = [[] for _ in range(n)]
+        for s in self.shards:
+            lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+            K.range_batch(s.tokens, s.sa, flat, offs, lo, hi)
+            for k in np.flatnonzero(hi > lo).tolist():
+                take = min(int(hi[k] - lo[k]), limit - len(found[k]))
+                if take > 0 and len(items[k]):
+                    doc_ids, _ = s.doc_at(s.sa[lo[k] : lo[k] + take].astype(np.int64))
+                    found[k].extend(doc_ids.tolist())
+        res = [sorted(set(f)) for f in found]
+        return res[0] if single else res
+
     def matching_statistics(self, q: Query | Sequence[Query]) -> np.ndarray | list[np.ndarray]:
         """For each position i, the length of the longest prefix of q[i:] in the corpus."""
         items, single = self._items(q)

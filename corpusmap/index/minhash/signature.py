@@ -50,7 +50,9 @@ _K3 = np.uint64(0x94D049BB133111EB)
 
 
 @lru_cache(maxsize=16)
-def permutations(num_perm: int, seed: int, scheme: str = "affine32") -> tuple[np.ndarray, np.ndarray]:
+def permutations(
+    num_perm: int, seed: int, scheme: str = "affine32"
+) -> tuple[np.ndarray, np.ndarray]:
     """The permutation parameters ``(a, b)`` datasketch draws for ``seed`` (uint64 arrays).
 
     Reproduces ``datasketch.MinHash._init_permutations`` draw for draw.
@@ -70,8 +72,9 @@ def permutations(num_perm: int, seed: int, scheme: str = "affine32") -> tuple[np
     else:
         a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
         b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
-    a.flags.writeable = b.flags.writeable = False
-    return a.astype(np.uint64), b.astype(np.uint64)
+    a, b = a.astype(np.uint64), b.astype(np.uint64)
+    a.flags.writeable = b.flags.writeable = False  # cached: shared by every caller
+    return a, b
 
 
 @numba.njit(inline="always")
@@ -179,16 +182,21 @@ def signatures(
 
 
 def signatures_of(
-    docs: list[np.ndarray], *, num_perm: int = 128, shingle: int = 5, seed: int = 1,
+    docs: list[np.ndarray],
+    *,
+    num_perm: int = 128,
+    shingle: int = 5,
+    seed: int = 1,
     scheme: str = "affine32",
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Signatures of a list of token-id arrays (concatenated, then one kernel call)."""
     lengths = np.array([len(d) for d in docs], dtype=np.int64)
     starts = np.zeros(len(docs), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.concatenate(docs).astype(np.uint32) if docs else np.zeros(0, np.uint32)
-    return signatures(flat, starts, lengths, num_perm=num_perm, shingle=shingle, seed=seed,
-                      scheme=scheme)  # fmt: skip
+    return signatures(
+        flat, starts, lengths, num_perm=num_perm, shingle=shingle, seed=seed, scheme=scheme
+    )
 
 
 @numba.njit(cache=True)

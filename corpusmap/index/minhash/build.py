@@ -1,0 +1,202 @@
+"""``build_minhash``: signatures and LSH bands for every document of an index being built.
+
+Streams shard by shard and, inside a shard, in chunks of at most ``CHUNK_DOCS``
+documents and ``CHUNK_TOKENS`` tokens: each chunk's tokens are read from the
+memory-mapped ``tokens.bin``, signed by the compiled kernel on ``workers``
+threads, and appended to ``signatures.parquet`` and ``bands.parquet``. Memory is
+bounded by one chunk, not by the corpus. ``minhash.json`` is written last, with
+the sha256 of both files; a rerun over the same shards with the same parameters
+finds it, re-checks the sums and skips the work.
+
+What it leaves out: no deduplication of the corpus itself (``dups.py`` reports
+clusters; removing documents is the user's call), and no incremental update:
+adding documents means rebuilding the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+import pyarrow.parquet as pq
+
+from corpusmap.index.format import DOCS, TOKENS, sha256_file, write_json_atomic
+from corpusmap.index.minhash.lsh import BANDS_SCHEMA, WEIGHTS, bands_table, optimal_bands
+from corpusmap.index.minhash.signature import permutations, signatures
+from corpusmap.index.minhash.store import (
+    BANDS,
+    FORMAT,
+    MINHASH_DIR,
+    RECORD,
+    ROW_GROUP,
+    SIGNATURES,
+    VERSION,
+    signatures_schema,
+    signatures_table,
+)
+from corpusmap.progress import progress_bar
+from corpusmap.tokenizer.spec import WIDTHS
+
+CHUNK_DOCS = ROW_GROUP
+CHUNK_TOKENS = 1 << 24
+SHINGLE_HASH = "corpusmap-shingle-v1"  # names the shingle hash in signature.py
+
+
+@contextmanager
+def numba_threads(workers: int) -> Iterator[None]:
+    """Run the kernels on ``workers`` threads (capped by numba's pool), then restore."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _chunks(
+    shard: Path, width: str
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """(doc_ids, starts, lengths, uint32 tokens) per chunk of one shard; starts index the chunk."""
+    size = (shard / TOKENS).stat().st_size
+    tokens = np.memmap(shard / TOKENS, dtype=WIDTHS[width], mode="r") if size else None
+    for batch in pq.ParquetFile(shard / DOCS).iter_batches(
+        batch_size=CHUNK_DOCS, columns=["doc_id", "start", "length"]
+    ):
+        ids = batch.column(0).to_numpy().astype(np.int64)
+        starts = batch.column(1).to_numpy().astype(np.int64)
+        lengths = batch.column(2).to_numpy().astype(np.int64)
+        lo = 0
+        while lo < ids.size:  # cut where the token budget runs out (at least one doc)
+            ends = starts[lo:] + lengths[lo:] - starts[lo]
+            hi = lo + max(1, int(np.searchsorted(ends, CHUNK_TOKENS, side="right")))
+            first, last = int(starts[lo]), int(starts[hi - 1] + lengths[hi - 1])
+            flat = (
+                np.asarray(tokens[first:last], dtype=np.uint32)
+                if tokens is not None
+                else np.zeros(0, np.uint32)
+            )
+            yield ids[lo:hi], starts[lo:hi] - first, lengths[lo:hi], flat
+            lo = hi
+
+
+def _fingerprint(records: list[dict[str, Any]]) -> str:
+    """What the signatures depend on: every shard's name, size and tokens checksum."""
+    keys = [
+        (r["name"], r.get("n_docs"), r.get("n_tokens"), r.get("files", {}).get(TOKENS))
+        for r in records
+    ]
+    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()
+
+
+def _finished(out: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The record of an earlier identical build whose files still match, if any."""
+    try:
+        record: dict[str, Any] = json.loads((out / RECORD).read_text(encoding="utf-8"))
+        if any(record.get(k) != v for k, v in params.items()):
+            return None
+        if all(sha256_file(out / f) == d for f, d in record["files"].items()):
+            return record
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def build_minhash(
+    folder: Path,
+    tokenizer: Any,
+    width: str,
+    records: list[dict[str, Any]],
+    *,
+    workers: int = 1,
+    num_perm: int = 128,
+    shingle: int = 5,
+    seed: int = 1,
+    threshold: float = 0.8,
+    scheme: str = "affine32",
+    weights: tuple[float, float] = WEIGHTS,
+) -> dict[str, Any]:
+    """Write ``folder/minhash/`` (signatures, LSH bands, record) for every document.
+
+    Args:
+        folder: the index folder being built (holds the shard folders).
+        tokenizer: the index tokenizer (its kind is recorded; tokens come from the shards).
+        width: token width of the shards (``u8`` | ``u16`` | ``u32``).
+        records: shard records, each with ``name`` (the shard subfolder).
+        workers: kernel threads.
+        num_perm / seed / scheme: MinHash permutations (datasketch's for that seed).
+        shingle: shingle size in tokens.
+        threshold: Jaccard threshold the LSH bands are tuned for.
+        weights: (false positive, false negative) weights of datasketch's band/row
+            optimisation; the default favours recall (see ``lsh.py``).
+
+    Returns:
+        The record also saved as ``minhash.json`` (parameters, ``bands``/``rows``,
+        counts, sha256 of each file); the index manifest embeds it as ``minhash``.
+    """
+    out = Path(folder) / MINHASH_DIR
+    b, r = optimal_bands(threshold, num_perm, tuple(weights))  # type: ignore[arg-type]
+    permutations(num_perm, seed, scheme)  # validates num_perm and scheme early
+    params = {
+        "format": FORMAT,
+        "format_version": VERSION,
+        "scheme": scheme,
+        "num_perm": num_perm,
+        "shingle": shingle,
+        "seed": seed,
+        "threshold": threshold,
+        "weights": list(weights),
+        "bands": b,
+        "rows": r,
+        "shingle_hash": SHINGLE_HASH,
+        "shards_fingerprint": _fingerprint(records),
+    }
+    done = _finished(out, params)
+    if done is not None:
+        print(f"{out}: MinHash already built with these parameters; skipped")
+        return done
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    n_docs = n_empty = n_band_rows = 0
+    sig_writer = pq.ParquetWriter(
+        out / SIGNATURES, signatures_schema(num_perm), compression="none", use_dictionary=False
+    )
+    band_writer = pq.ParquetWriter(out / BANDS, BANDS_SCHEMA, compression="zstd")
+    total = sum(int(rec.get("n_docs", 0)) for rec in records) or None
+    with sig_writer, band_writer, numba_threads(workers), progress_bar() as prog:
+        task = prog.add_task("minhash signatures", total=total, unit="doc")
+        for rec in records:
+            for ids, starts, lengths, flat in _chunks(Path(folder) / rec["name"], width):
+                sigs = signatures(
+                    flat,
+                    starts,
+                    lengths,
+                    num_perm=num_perm,
+                    shingle=shingle,
+                    seed=seed,
+                    scheme=scheme,
+                )
+                sig_writer.write_table(signatures_table(ids, sigs), row_group_size=ROW_GROUP)
+                bands = bands_table(ids, sigs, b, r, lengths > 0)
+                band_writer.write_table(bands)
+                n_docs += ids.size
+                n_empty += int(np.count_nonzero(lengths == 0))
+                n_band_rows += bands.num_rows
+                prog.advance(task, ids.size)
+    record = dict(params)
+    record.update(
+        tokenizer=getattr(getattr(tokenizer, "spec", None), "kind", None),
+        n_docs=n_docs,
+        n_empty=n_empty,
+        n_band_rows=n_band_rows,
+        files={name: sha256_file(out / name) for name in (SIGNATURES, BANDS)},
+        sizes={name: (out / name).stat().st_size for name in (SIGNATURES, BANDS)},
+    )
+    write_json_atomic(out / RECORD, record)
+    return record

@@ -1,0 +1,209 @@
+"""``near_duplicates``: corpus documents whose MinHash Jaccard with each text passes a threshold.
+
+A whole batch of texts is answered at once, in four steps:
+
+1. tokenize every text with the index's tokenizer and sign all of them in one
+   kernel call (token-id arrays skip the tokenizer);
+2. cut the signatures into the index's LSH bands and put the ``(band, bucket,
+   query)`` rows in an Arrow table;
+3. one DuckDB join of that table against ``minhash/bands.parquet`` on ``(band,
+   bucket)`` gives every candidate ``(query, doc_id)`` pair (read from disk, no
+   in-memory LSH);
+4. verify each candidate against its stored signature (vectorised numpy,
+   reading only the row groups that hold candidates), keep estimated Jaccard >=
+   threshold, rank, and attach the documents' metadata.
+
+With ``exact=True`` the candidates (estimate >= threshold minus three standard
+errors, so true matches near the threshold are not lost to noise) are re-scored by
+exact Jaccard of the shingle sets and kept when that passes the threshold.
+
+What it leaves out: the LSH bands are fixed at build time, so a threshold well
+below the build threshold misses pairs the bands never bring together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpusmap.errors import CorpusmapError
+from corpusmap.index.minhash.exact import set_jaccard, shingle_set
+from corpusmap.index.minhash.lsh import bands_table
+from corpusmap.index.minhash.signature import signatures_of
+from corpusmap.index.minhash.store import BANDS, MINHASH_DIR, SignatureReader, load_params
+
+_PAIR_CHUNK = 1 << 16
+
+TextLike = str | Sequence[int] | np.ndarray
+
+
+def band_matches(index_path: Path, table: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ``(id, doc_id)`` pairs sharing a bucket, from one DuckDB join.
+
+    Args:
+        index_path: the index folder.
+        table: Arrow table ``(band, bucket, doc_id)`` whose ``doc_id`` is a query id.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("q", table)
+        con.read_parquet(str(Path(index_path) / MINHASH_DIR / BANDS)).create_view("bands")
+        res = con.execute(
+            "SELECT DISTINCT q.doc_id AS qid, b.doc_id AS doc_id "
+            "FROM q JOIN bands b ON q.band = b.band AND q.bucket = b.bucket"
+        ).fetchnumpy()
+    finally:
+        con.close()
+    return res["qid"].astype(np.int64), res["doc_id"].astype(np.int64)
+
+
+def estimate_pairs(reader: SignatureReader, left: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard of ``left[i]`` (a signature) and stored ``doc_ids[i]``, in chunks."""
+    out = np.empty(doc_ids.size, dtype=np.float64)
+    for lo in range(0, doc_ids.size, _PAIR_CHUNK):
+        hi = min(lo + _PAIR_CHUNK, doc_ids.size)
+        stored = reader.take(doc_ids[lo:hi])
+        out[lo:hi] = np.count_nonzero(left[lo:hi] == stored, axis=1) / reader.num_perm
+    return out
+
+
+def query_signatures(
+    index_path: Path, sigs: np.ndarray, threshold: float, keep: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates of each query signature with estimated Jaccard >= ``threshold``.
+
+    Args:
+        index_path: the index folder.
+        sigs: uint32 ``(n_queries, num_perm)`` signatures made with the index's parameters.
+        threshold: minimum estimated Jaccard.
+        keep: queries to look up (default: all); others get no candidates.
+
+    Returns:
+        ``(query, doc_id, estimate)`` arrays, sorted by doc_id.
+    """
+    params = load_params(index_path)
+    if sigs.shape[1] != params["num_perm"]:
+        raise CorpusmapError(
+            f"signatures have {sigs.shape[1]} permutations, index has {params['num_perm']}"
+        )
+    keep = np.ones(sigs.shape[0], dtype=bool) if keep is None else keep
+    ids = np.arange(sigs.shape[0], dtype=np.int64)
+    qid, doc = band_matches(
+        index_path, bands_table(ids, sigs, params["bands"], params["rows"], keep)
+    )
+    order = np.argsort(doc, kind="stable")
+    qid, doc = qid[order], doc[order]
+    est = estimate_pairs(SignatureReader(Path(index_path), sigs.shape[1]), sigs[qid], doc)
+    ok = est >= threshold
+    return qid[ok], doc[ok], est[ok]
+
+
+def encode_texts(index: Any, texts: TextLike | Sequence[TextLike]) -> tuple[list[np.ndarray], bool]:
+    """Token ids of each text (strings in one ``encode_batch`` call); whether one was given."""
+    if isinstance(texts, str) or (isinstance(texts, np.ndarray) and texts.ndim == 1):
+        items: list[Any] = [texts]
+        single = True
+    else:
+        items = list(texts)  # type: ignore[arg-type]
+        single = bool(items) and all(isinstance(x, int | np.integer) for x in items)
+        if single:
+            items = [np.asarray(items, dtype=np.int64)]
+    where = [i for i, x in enumerate(items) if isinstance(x, str)]
+    encoded = index.tokenizer.encode_batch([items[i] for i in where]) if where else []
+    out = [np.zeros(0, np.int64)] * len(items)
+    for i, ids in zip(where, encoded, strict=True):
+        out[i] = np.asarray(ids, dtype=np.int64)
+    unknown = int(index.unknown)
+    for i, x in enumerate(items):
+        if not isinstance(x, str):
+            arr = np.asarray(x, dtype=np.int64).copy()
+            if arr.ndim != 1:
+                raise CorpusmapError("a token-id query must be a flat list of integers")
+            arr[(arr < 0) | (arr >= unknown)] = unknown
+            out[i] = arr
+    return out, single
+
+
+def _top(qid: np.ndarray, doc: np.ndarray, score: np.ndarray, limit: int | None) -> np.ndarray:
+    """Positions of the best ``limit`` pairs per query, ordered by query, score desc, doc_id."""
+    order = np.lexsort((doc, -score, qid))
+    if limit is None or order.size == 0:
+        return order
+    q = qid[order]
+    first = np.r_[0, np.flatnonzero(np.diff(q)) + 1]
+    rank = np.arange(q.size) - np.repeat(first, np.diff(np.r_[first, q.size]))
+    return order[rank < limit]
+
+
+def near_duplicates(
+    index: Any,
+    texts: TextLike | Sequence[TextLike],
+    threshold: float | None = None,
+    limit: int | None = 10,
+    exact: bool = False,
+) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
+    """Corpus documents near-duplicating each text, by MinHash LSH (see module docstring).
+
+    Args:
+        index: an open ``corpusmap.index.index.Index`` built with MinHash.
+        texts: a text or token-id array, or a list of them (answered in one batch).
+        threshold: minimum Jaccard (default: the threshold the index was built for).
+        limit: most documents returned per text (None: all).
+        exact: also compute exact shingle-set Jaccard and filter/rank by it.
+
+    Returns:
+        Per text, records sorted by similarity: ``doc_id``, ``jaccard`` (estimated),
+        ``exact_jaccard`` (with ``exact``), ``id``, ``source``, ``row``, ``meta``. One
+        list for a single text, a list of lists for a list of texts.
+    """
+    params = load_params(index.path)
+    thr = float(params["threshold"] if threshold is None else threshold)
+    if not 0.0 <= thr <= 1.0:
+        raise CorpusmapError(f"threshold must be between 0 and 1, got {thr}")
+    items, single = encode_texts(index, texts)
+    n, num_perm = int(params["shingle"]), int(params["num_perm"])
+    sigs = signatures_of(
+        items, num_perm=num_perm, shingle=n, seed=int(params["seed"]), scheme=params["scheme"]
+    )
+    floor = max(0.0, thr - 3 * np.sqrt(thr * (1 - thr) / num_perm)) if exact else thr
+    keep = np.array([x.size > 0 for x in items], dtype=bool)
+    qid, doc, est = query_signatures(index.path, sigs, floor, keep)
+    exact_j = None
+    if exact:
+        exact_j = _exact_scores(index, items, qid, doc, n)
+        ok = exact_j >= thr
+        qid, doc, est, exact_j = qid[ok], doc[ok], est[ok], exact_j[ok]
+    pick = _top(qid, doc, exact_j if exact_j is not None else est, limit)
+    results: list[list[dict[str, Any]]] = [[] for _ in items]
+    for p in pick.tolist():
+        d = int(doc[p])
+        info = index.document_info(d)
+        rec = {"doc_id": d, "jaccard": float(est[p])}
+        if exact_j is not None:
+            rec["exact_jaccard"] = float(exact_j[p])
+        rec.update(
+            id=info.get("id"), source=info.get("source"), row=info.get("row"), meta=info.get("meta")
+        )
+        results[int(qid[p])].append(rec)
+    return results[0] if single else results
+
+
+def _exact_scores(
+    index: Any, items: list[np.ndarray], qid: np.ndarray, doc: np.ndarray, n: int
+) -> np.ndarray:
+    """Exact shingle-set Jaccard of every (query, doc) pair (documents read once each)."""
+    query_sets: dict[int, np.ndarray] = {}
+    out = np.empty(qid.size, dtype=np.float64)
+    last_doc, doc_set = -1, None
+    for i, (q, d) in enumerate(zip(qid.tolist(), doc.tolist(), strict=True)):  # sorted by doc
+        if d != last_doc:
+            last_doc, doc_set = d, shingle_set(index.document_tokens(d), n)
+        if q not in query_sets:
+            query_sets[q] = shingle_set(items[q], n)
+        out[i] = set_jaccard(query_sets[q], doc_set)  # type: ignore[arg-type]
+    return out

@@ -1,0 +1,118 @@
+"""Load a generation dump for classification, from corpusmap or any other system.
+
+Accepted: a corpusmap generation store (a folder of Parquet parts, possibly with
+``run=N`` partitions), a single Parquet file, or JSONL (``.jsonl``, ``.json``,
+``.gz``). Any dump works as long as it has an output text column
+(``output_field``) and, optionally, a prompt column (``prompt_field``). The result
+has normalised columns ``gen_id``, ``prompt_id``, ``prompt``, ``output`` plus every
+other input column, untouched (``continuation``, ``doc_id``, ``model``...).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from corpusmap.errors import CorpusmapError, InputError
+
+
+def _read_jsonl(path: Path) -> pa.Table:
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows: list[dict[str, Any]] = []
+    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    str(path), f"malformed JSON ({exc.msg}); fix the line", line_no, exc.colno
+                ) from exc
+            if not isinstance(rec, dict):
+                raise InputError(str(path), "expected a JSON object per line", line_no)
+            rows.append(rec)
+    if not rows:
+        raise InputError(str(path), "no records")
+    return pa.Table.from_pylist(rows)
+
+
+def read_table(path: str | os.PathLike) -> pa.Table:
+    """A generation dump as one Arrow table."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(str(p), "does not exist")
+    if p.is_dir():
+        files = [
+            f for f in p.rglob("*.parquet") if not any(part.startswith(".") for part in f.parts)
+        ]
+        if not files:
+            raise InputError(str(p), "folder holds no .parquet files")
+        return ds.dataset(p, format="parquet", partitioning="hive").to_table()
+    if p.suffix == ".parquet":
+        return pq.read_table(p)
+    if p.suffix in (".jsonl", ".json", ".ndjson", ".gz"):
+        return _read_jsonl(p)
+    raise InputError(str(p), "unknown format: give a generation store, .parquet or .jsonl")
+
+
+def load_generations(
+    generations: str | os.PathLike | pa.Table,
+    prompt_field: str = "prompt",
+    output_field: str = "output",
+    id_field: str | None = None,
+) -> pa.Table:
+    """Normalise a dump: ``gen_id``, ``prompt_id``, ``prompt``, ``output`` first."""
+    name = "<table>" if isinstance(generations, pa.Table) else str(generations)
+    table = generations if isinstance(generations, pa.Table) else read_table(generations)
+    cols = table.column_names
+    if output_field not in cols:
+        raise InputError(name, f"no output column {output_field!r} (columns: {', '.join(cols)}); "
+                         "pass --output-field")  # fmt: skip
+    if prompt_field not in cols and prompt_field != "prompt":
+        raise InputError(name, f"no prompt column {prompt_field!r} (columns: {', '.join(cols)})")
+    n = table.num_rows
+    out = pc.fill_null(table.column(output_field).cast(pa.string()), "")
+    prompt = (
+        pc.fill_null(table.column(prompt_field).cast(pa.string()), "")
+        if prompt_field in cols
+        else pa.array([""] * n)
+    )
+    if id_field:
+        if id_field not in cols:
+            raise InputError(name, f"no id column {id_field!r}")
+        gen_id = table.column(id_field).cast(pa.string())
+    elif "gen_id" in cols:
+        gen_id = table.column("gen_id").cast(pa.string())
+    else:
+        gen_id = pa.array([str(i) for i in range(n)])
+    if len(set(gen_id.to_pylist())) != n:
+        raise InputError(
+            name, "generation ids are not unique; pass --id-field with a unique column"
+        )
+    prompt_id = table.column("prompt_id").cast(pa.string()) if "prompt_id" in cols else gen_id
+    rest = [
+        c for c in cols if c not in {output_field, prompt_field, "gen_id", "prompt_id", id_field}
+    ]
+    arrays = [gen_id, prompt_id, prompt, out] + [table.column(c) for c in rest]
+    return pa.table(arrays, names=["gen_id", "prompt_id", "prompt", "output", *rest])
+
+
+def fingerprint(table: pa.Table) -> str:
+    """A content hash of the ids and texts (decides whether a rerun may resume)."""
+    h = hashlib.sha256()
+    for col in ("gen_id", "prompt", "output"):
+        for chunk in table.column(col).chunks:
+            for buf in chunk.buffers():
+                if buf is not None:
+                    h.update(buf)
+    return h.hexdigest()

@@ -1,0 +1,155 @@
+"""``classify``: join a generation dump against a corpus index into a results folder.
+
+Results folder layout (every table is a folder of Parquet parts, one per
+generation shard, each written to a hidden temp name and renamed into place)::
+
+    RESULTS/manifest.json              inputs, index fingerprint, parameters, versions,
+                                       finished shards
+    RESULTS/generations/part-KKKKK.parquet   one row per generation (DESIGN "Result schema")
+    RESULTS/spans/part-KKKKK.parquet         maximal corpus spans >= min_span
+    RESULTS/baseline/part-KKKKK.parquet      human baseline (corpus-sampled prompts only)
+    RESULTS/patterns/...                     the four classes (``corpusmap.classify``)
+
+Rerunning the same command resumes: shards listed as finished in the manifest
+are skipped. Other inputs or parameters into the same folder are refused
+(``force`` starts over).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpusmap import __version__
+from corpusmap.errors import CorpusmapError
+from corpusmap.index.format import write_json_atomic
+from corpusmap.index.index import Index, open_index
+from corpusmap.match.inputs import fingerprint, load_generations
+from corpusmap.match.score import MatchParams, score_shard
+from corpusmap.progress import progress_bar
+
+RESULTS_FORMAT = "corpusmap-results"
+RESULTS_VERSION = 1
+TABLES = ("generations", "spans", "baseline")
+
+
+def write_part(folder: Path, name: str, table: pa.Table) -> None:
+    """Write a Parquet part under a hidden temp name, then rename it into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, folder / name)
+
+
+def _load_manifest(out: Path) -> dict[str, Any] | None:
+    import json
+
+    path = out / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def classify(
+    generations: str | os.PathLike | pa.Table,
+    index: Index | str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    prompt_field: str = "prompt",
+    output_field: str = "output",
+    id_field: str | None = None,
+    min_span: int | None = None,
+    coverage_lengths: list[int] | None = None,
+    max_n: int | None = None,
+    top_docs: int = 3,
+    repetition_n: int | None = None,
+    extraction_k: int | None = None,
+    minhash: bool = True,
+    shard_rows: int = 2000,
+    patterns: bool = True,
+    pattern_options: dict[str, Any] | None = None,
+    force: bool = False,
+) -> Path:
+    """Score every generation against the corpus index and write ``out``.
+
+    Args:
+        generations: a corpusmap generation store, or a JSONL/Parquet dump with
+            prompt and output columns (named by ``prompt_field``/``output_field``).
+        index: the corpus index (open or its folder).
+        out: the results folder.
+        min_span: shortest corpus span recorded (index tokens; default 50 bytes / 10 tokens).
+        coverage_lengths: the L of coverage@L.
+        max_n: novelty@n for n = 1..max_n.
+        top_docs: source documents kept per span.
+        repetition_n: n-gram size of self-repetition.
+        extraction_k: k of k-extractable (default: the whole continuation).
+        minhash: add the nearest corpus document by MinHash when the index has one.
+        shard_rows: generations per shard (the unit of resume).
+        patterns: also classify patterns into the four classes.
+        pattern_options: thresholds for the pattern classes (see ``corpusmap.classify``).
+        force: discard an existing results folder made from other inputs.
+
+    Returns:
+        The results folder.
+    """
+    ix = index if isinstance(index, Index) else open_index(index)
+    out = Path(out)
+    table = load_generations(generations, prompt_field, output_field, id_field)
+    params = MatchParams(min_span or 0, list(coverage_lengths or []), max_n or 0, top_docs,
+                         repetition_n or 0, extraction_k, minhash).resolve(ix.spec.kind)  # fmt: skip
+    plan = {
+        "input": str(generations) if not isinstance(generations, pa.Table) else "<table>",
+        "input_fingerprint": fingerprint(table),
+        "n_generations": table.num_rows,
+        "index": str(ix.path.resolve()),
+        "index_fingerprint": ix.manifest["corpus_fingerprint"],
+        "tokenizer": ix.spec.to_dict(),
+        "params": asdict(params),
+        "shard_rows": shard_rows,
+    }
+    manifest = _load_manifest(out)
+    if manifest is not None and (force or manifest.get("plan") != plan):
+        if not force:
+            raise CorpusmapError(
+                f"{out} holds results of other inputs or parameters; pass --force to replace "
+                "them or choose another --out"
+            )
+        shutil.rmtree(out)
+        manifest = None
+    if manifest is None:
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = {"format": RESULTS_FORMAT, "format_version": RESULTS_VERSION,
+                    "corpusmap_version": __version__, "plan": plan, "finished": [],
+                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+        write_json_atomic(out / "manifest.json", manifest)
+    finished = set(manifest["finished"])
+    starts = list(range(0, table.num_rows, shard_rows))
+    with progress_bar() as prog:
+        task = prog.add_task("classify", total=table.num_rows, unit="gen")
+        for k, start in enumerate(starts):
+            part = f"part-{k:05d}.parquet"
+            rows = table.slice(start, shard_rows)
+            if part not in finished:
+                for name, result in score_shard(ix, rows, params).items():
+                    if result is not None and result.num_rows:
+                        write_part(out / name, part, result)
+                manifest["finished"].append(part)
+                write_json_atomic(out / "manifest.json", manifest)
+            prog.advance(task, rows.num_rows)
+    if patterns:
+        from corpusmap.classify import classify_patterns
+
+        manifest["patterns"] = classify_patterns(out, table, ix, **(pattern_options or {}))
+    manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    write_json_atomic(out / "manifest.json", manifest)
+    return out

@@ -1,0 +1,141 @@
+"""``make_prompts``: sample extraction prompts from a corpus index.
+
+The protocol of extraction studies: pick a position in a corpus document, take
+``prefix_tokens`` tokens as the prompt and the next ``continuation_tokens`` as the
+true continuation (Carlini et al. use 50/50, Pythia 32/32). A model that
+reproduces the continuation has memorised it. Positions are uniform over all
+valid positions of documents long enough (so long documents get more prompts).
+
+``from_duplicated`` keeps only positions whose prefix+continuation occurs at least
+``min_count`` times in the corpus (duplication drives memorisation); every prompt
+records that ``corpus_count`` either way. ``noise`` perturbs the prompt text for
+robustness sweeps and keeps the original.
+
+What it leaves out: prompts are cut at token boundaries of the index tokenizer;
+for ``bytes`` they are moved to the next UTF-8 character start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpusmap.errors import CorpusmapError
+from corpusmap.index.index import Index, open_index
+from corpusmap.prompts.noise import perturb
+
+__all__ = ["make_prompts"]
+
+
+def _doc_lengths(index: Index) -> np.ndarray:
+    return np.concatenate([s.docs.column("length").to_numpy() for s in index.shards]).astype(
+        np.int64
+    )
+
+
+def _sample_positions(
+    lengths: np.ndarray, need: int, n: int, rng: np.random.Generator, bytes_index: Index | None
+) -> list[tuple[int, int]]:
+    """``n`` (doc_id, offset) pairs uniform over valid positions (distinct, sorted)."""
+    valid = np.maximum(lengths - need + 1, 0)
+    total = int(valid.sum())
+    if total == 0:
+        raise CorpusmapError(
+            f"no document has {need} tokens; lower --prefix-tokens/--continuation-tokens"
+        )
+    picks = np.unique(rng.integers(0, total, size=min(n, total)))
+    cum = np.cumsum(valid)
+    docs = np.searchsorted(cum, picks, side="right")
+    offs = picks - (cum[docs] - valid[docs])
+    out = []
+    for d, o in zip(docs.tolist(), offs.tolist(), strict=True):
+        if bytes_index is not None:  # move to a UTF-8 character start
+            toks = bytes_index.document_tokens(d)
+            while o < len(toks) - need and 0x80 <= toks[o] < 0xC0:
+                o += 1
+        out.append((d, o))
+    return out
+
+
+def make_prompts(
+    index: Index | str | os.PathLike,
+    n: int,
+    prefix_tokens: int = 32,
+    continuation_tokens: int = 32,
+    *,
+    seed: int = 0,
+    min_doc_tokens: int | None = None,
+    from_duplicated: bool = False,
+    min_count: int = 2,
+    noise: str | None = None,
+    noise_rate: float = 0.05,
+    out: str | os.PathLike | None = None,
+) -> pa.Table:
+    """Sample ``n`` prompts with their true continuations from corpus documents.
+
+    Args:
+        index: an open index or its folder.
+        n: number of prompts.
+        prefix_tokens / continuation_tokens: lengths in index tokens.
+        seed: sampling seed (same seed, same prompts).
+        min_doc_tokens: only documents at least this long (default: prefix + continuation).
+        from_duplicated: only positions whose prefix+continuation occurs >= ``min_count`` times.
+        noise / noise_rate: perturb prompt texts (``char-swap|char-drop|case|whitespace``).
+        out: also write the prompts to this Parquet file.
+
+    Returns:
+        A table: prompt_id, prompt, continuation, doc_id, offset, prompt_token_ids,
+        continuation_token_ids, corpus_count, noise, noise_rate, original_prompt.
+    """
+    ix = index if isinstance(index, Index) else open_index(index)
+    if n <= 0 or prefix_tokens <= 0 or continuation_tokens < 0:
+        raise CorpusmapError("--n and --prefix-tokens must be positive")
+    need = prefix_tokens + continuation_tokens
+    lengths = _doc_lengths(ix)
+    if min_doc_tokens:
+        lengths = np.where(lengths >= min_doc_tokens, lengths, 0)
+    rng = np.random.default_rng(seed)
+    pool = n * (200 if from_duplicated else 1)
+    positions = _sample_positions(lengths, need, pool, rng, ix if ix.spec.kind == "bytes" else None)
+    spans = [ix.document_tokens(d)[o : o + need] for d, o in positions]
+    counts = np.asarray(ix.count(spans) if spans else [], dtype=np.int64)
+    order = rng.permutation(len(positions))
+    if from_duplicated:
+        order = [i for i in order if counts[i] >= min_count]
+        if not order:
+            raise CorpusmapError(
+                f"no sampled span occurs {min_count}+ times; the corpus may have no duplicates"
+            )
+    chosen = sorted(order[:n], key=lambda i: positions[i])
+    rows: dict[str, list[Any]] = {k: [] for k in (
+        "prompt_id", "prompt", "continuation", "doc_id", "offset", "prompt_token_ids",
+        "continuation_token_ids", "corpus_count", "noise", "noise_rate", "original_prompt")}  # fmt: skip
+    for k, i in enumerate(chosen):
+        d, o = positions[i]
+        toks = spans[i]
+        prompt = ix.tokenizer.decode(toks[:prefix_tokens])
+        rows["prompt_id"].append(f"p{k:06d}")
+        rows["original_prompt"].append(prompt)
+        rows["prompt"].append(perturb(prompt, noise, noise_rate, seed + k) if noise else prompt)
+        rows["continuation"].append(ix.tokenizer.decode(toks[prefix_tokens:]))
+        rows["doc_id"].append(d)
+        rows["offset"].append(o)
+        rows["prompt_token_ids"].append(toks[:prefix_tokens].tolist())
+        rows["continuation_token_ids"].append(toks[prefix_tokens:].tolist())
+        rows["corpus_count"].append(int(counts[i]))
+        rows["noise"].append(noise)
+        rows["noise_rate"].append(noise_rate if noise else None)
+    table = pa.table(rows)
+    table = table.replace_schema_metadata({"corpusmap.index": str(ix.path),
+                                           "corpusmap.index_fingerprint": ix.manifest["corpus_fingerprint"]})  # fmt: skip
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(str(out) + ".tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, out)
+    return table

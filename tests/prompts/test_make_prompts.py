@@ -1,0 +1,64 @@
+"""make_prompts: positions, continuations, duplication filter, noise."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpusmap.errors import CorpusmapError
+from corpusmap.index.index import open_index
+from corpusmap.prompts import make_prompts
+from corpusmap.prompts.noise import perturb
+from tests.conftest import build_from_docs
+
+
+@pytest.fixture
+def ix(tmp_path):
+    texts = [f"document number {i} says something rather long about topic {i % 7}." for i in range(30)]
+    texts += ["this exact sentence is repeated many times in the corpus."] * 5
+    return open_index(build_from_docs(tmp_path, texts))
+
+
+def test_prompts_are_real_corpus_positions(ix, tmp_path) -> None:
+    t = make_prompts(ix, 20, prefix_tokens=10, continuation_tokens=8, seed=3, out=tmp_path / "p.parquet")
+    assert t.num_rows == 20
+    for row in t.to_pylist():
+        doc = ix.document_tokens(row["doc_id"])
+        o = row["offset"]
+        assert doc[o : o + 10].tolist() == row["prompt_token_ids"]
+        assert doc[o + 10 : o + 18].tolist() == row["continuation_token_ids"]
+        assert row["prompt"] + row["continuation"] == ix.tokenizer.decode(doc[o : o + 18])
+        assert row["corpus_count"] == ix.count(doc[o : o + 18])
+    assert pq.read_table(tmp_path / "p.parquet").equals(t)
+    again = make_prompts(ix, 20, prefix_tokens=10, continuation_tokens=8, seed=3)
+    assert again.column("prompt").to_pylist() == t.column("prompt").to_pylist()
+
+
+def test_from_duplicated_keeps_repeated_spans(ix) -> None:
+    t = make_prompts(ix, 5, prefix_tokens=10, continuation_tokens=10, from_duplicated=True)
+    assert t.num_rows == 5
+    assert min(t.column("corpus_count").to_pylist()) >= 2
+
+
+def test_too_long_prompts_fail_clearly(ix) -> None:
+    with pytest.raises(CorpusmapError, match="no document has"):
+        make_prompts(ix, 3, prefix_tokens=500, continuation_tokens=500)
+
+
+def test_noise_kinds() -> None:
+    text = "The quick brown fox jumps over the lazy dog"
+    assert perturb(text, "case", 0.0, 1) == text
+    assert perturb(text, "case", 1.0, 1) == text.swapcase()
+    dropped = perturb(text, "char-drop", 0.3, 1)
+    assert len(dropped) < len(text) and dropped.count(" ") == text.count(" ")
+    swapped = perturb(text, "char-swap", 0.3, 1)
+    assert sorted(swapped) == sorted(text) and swapped != text
+    assert perturb(text, "whitespace", 1.0, 2).replace(" ", "") == text.replace(" ", "")
+    with pytest.raises(CorpusmapError):
+        perturb(text, "shuffle", 0.1, 0)
+
+
+def test_noisy_prompts_keep_the_original(ix) -> None:
+    t = make_prompts(ix, 4, prefix_tokens=20, continuation_tokens=5, noise="case", noise_rate=1.0)
+    for row in t.to_pylist():
+        assert row["prompt"] == row["original_prompt"].swapcase() and row["noise"] == "case"
