@@ -1,12 +1,140 @@
-"""Commands for the later stages (prompts, classify, sql, report, demo)."""
+"""Commands for the stages after the index: prompts, classify, sql, report, demo.
+
+Each mirrors its API function: ``prompts`` → ``make_prompts``, ``classify`` →
+``classify``, ``sql`` → ``sql``, ``report`` → ``report``, ``demo`` → ``demo``.
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
+
+from corpusmap.errors import CorpusmapError
+
+
+@click.command("prompts")
+@click.argument("index", metavar="DIR", type=click.Path(file_okay=False))
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="Prompts Parquet file to write."
+)
+@click.option("--n", default=1000, show_default=True, help="Number of prompts.")
+@click.option(
+    "--prefix-tokens", default=32, show_default=True, help="Prompt length (index tokens)."
+)
+@click.option(
+    "--continuation-tokens", default=32, show_default=True, help="True continuation length."
+)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--min-doc-tokens", default=None, type=int, help="Only documents at least this long.")
+@click.option("--from-duplicated", is_flag=True, help="Only spans occurring >= --min-count times.")
+@click.option("--min-count", default=2, show_default=True, help="With --from-duplicated.")
+@click.option(
+    "--noise", type=click.Choice(["char-swap", "char-drop", "case", "whitespace"]), default=None
+)
+@click.option(
+    "--noise-rate", default=0.05, show_default=True, help="Share of characters perturbed."
+)
+def prompts_cmd(index: str, out: str, **kw: Any) -> None:
+    """Sample prompts with their true continuations from a corpus index."""
+    from corpusmap.prompts import make_prompts
+
+    table = make_prompts(index, out=out, **kw)
+    click.echo(f"{out}: {table.num_rows} prompts")
+
+
+@click.command("classify")
+@click.argument("generations", metavar="G", type=click.Path(exists=True))
+@click.option(
+    "--index", required=True, type=click.Path(file_okay=False), help="Corpus index folder."
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Results folder.")
+@click.option("--prompt-field", default="prompt", show_default=True)
+@click.option("--output-field", default="output", show_default=True)
+@click.option("--id-field", default=None, help="Unique id column (default: gen_id or row number).")
+@click.option(
+    "--min-span", default=None, type=int, help="Shortest span kept [50 bytes / 10 tokens]."
+)
+@click.option("--coverage-lengths", default=None, help="Comma-separated L of coverage@L.")
+@click.option(
+    "--max-n", default=None, type=int, help="novelty@n for n=1..N [16 bytes / 10 tokens]."
+)
+@click.option("--top-docs", default=3, show_default=True, help="Source documents kept per span.")
+@click.option(
+    "--extraction-k", default=None, type=int, help="k of k-extractable [whole continuation]."
+)
+@click.option("--no-minhash", is_flag=True, help="Skip the nearest-document MinHash lookup.")
+@click.option("--no-patterns", is_flag=True, help="Skip the four pattern classes.")
+@click.option(
+    "--shard-rows", default=2000, show_default=True, help="Generations per resumable shard."
+)
+@click.option("--force", is_flag=True, help="Replace results made from other inputs.")
+def classify_cmd(generations: str, coverage_lengths: str | None, no_minhash: bool, no_patterns: bool,
+                 **kw: Any) -> None:  # fmt: skip
+    """Join generations G against a corpus index and write results (spans, measures, classes)."""
+    from corpusmap.match import classify
+
+    if coverage_lengths:
+        kw["coverage_lengths"] = [int(x) for x in coverage_lengths.split(",")]
+    pattern_options = {
+        k: kw.pop(k) for k in list(kw) if k.startswith("pattern_") or k in _PATTERN_KEYS
+    }
+    out = classify(generations, kw.pop("index"), kw.pop("out"), minhash=not no_minhash,
+                   patterns=not no_patterns, pattern_options=pattern_options or None, **kw)  # fmt: skip
+    click.echo(f'results in {out}; query them with `corpusmap sql {out} "SELECT ..."`')
+
+
+_PATTERN_KEYS: set[str] = set()
+try:  # the pattern classes add their thresholds as flags
+    from corpusmap.classify.cli_options import pattern_options as _pattern_flags
+
+    classify_cmd = _pattern_flags(classify_cmd)
+    _PATTERN_KEYS = {p.name for p in classify_cmd.params} - {
+        "generations", "index", "out", "prompt_field", "output_field", "id_field", "min_span",
+        "coverage_lengths", "max_n", "top_docs", "extraction_k", "no_minhash", "no_patterns",
+        "shard_rows", "force"}  # fmt: skip
+except ImportError:
+    pass
+
+
+@click.command("sql")
+@click.argument(
+    "results", metavar="RESULTS...", nargs=-1, required=True, type=click.Path(exists=True)
+)
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
+              show_default=True)  # fmt: skip
+@click.option(
+    "--out", default=None, type=click.Path(dir_okay=False), help="File for --format parquet."
+)
+def sql_cmd(results: tuple[str, ...], query: str, fmt: str, out: str | None) -> None:
+    """Run a read-only SQL QUERY over one or more RESULTS folders (DuckDB)."""
+    from corpusmap.query.sql import sql
+
+    rel = sql(list(results), query)
+    if fmt == "table":
+        rel.show(max_width=10_000, max_rows=10_000)
+    elif fmt == "csv":
+        rel.df().to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        click.echo(rel.pl().write_json())
+    else:
+        if not out:
+            raise CorpusmapError("--format parquet needs --out FILE.parquet")
+        rel.pl().write_parquet(out)
+        click.echo(f"{out}: {len(rel)} rows")
 
 
 def register(cli: click.Group) -> None:
-    """Add the pipeline commands that are available to the top-level group."""
+    """Add the pipeline commands to the top-level group."""
     from corpusmap.cli.demo import demo
 
-    cli.add_command(demo)
+    for cmd in (prompts_cmd, classify_cmd, sql_cmd, demo):
+        cli.add_command(cmd)
+    try:
+        from corpusmap.query.report import report_cmd
+
+        cli.add_command(report_cmd, "report")
+    except ImportError:
+        pass

@@ -145,9 +145,10 @@ def _extraction(
             rows.column("prompt_token_ids").to_pylist(), rows.column("continuation_token_ids").to_pylist(), strict=True)]  # fmt: skip
     else:
         src = "original_prompt" if "original_prompt" in rows.column_names else "prompt"
-        texts = [(a or "") + (b or "") for a, b in zip(
-            rows.column(src).to_pylist(), rows.column("continuation").to_pylist(), strict=True)]  # fmt: skip
-        full = _encode(index, texts)
+        # token-level join: joining texts would fuse tokens at the seam for ids/words
+        heads = _encode(index, [t or "" for t in rows.column(src).to_pylist()])
+        tails = _encode(index, [t or "" for t in rows.column("continuation").to_pylist()])
+        full = [np.concatenate([a, b]) for a, b in zip(heads, tails, strict=True)]
     dup = index.count(full)
     dup_count = [d if c is not None else None for d, c in zip(dup, conts, strict=True)]  # type: ignore[arg-type]
     return {"extracted": pa.array(extracted, pa.bool_()), "prefix_match": pa.array(prefix, pa.int64()),

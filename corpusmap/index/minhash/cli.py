@@ -45,7 +45,7 @@ def _read_texts(file: str, field: str) -> list[str]:
     return texts
 
 
-def _snippet(ix: Any, doc_id: int, width: int = 60) -> str:
+def _snippet(ix: Any, doc_id: int, width: int = 48) -> str:
     text = " ".join(ix.document(doc_id).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -100,7 +100,7 @@ def near_dups_cmd(
     console = Console()
     for k, (item, hits) in enumerate(zip(items, res, strict=True)):
         label = item if isinstance(item, str) else " ".join(map(str, item))
-        title = f"[{k}] {label[:60]!r}: {len(hits)} near-duplicate(s)"
+        title = f"[{k}] {len(hits)} near-duplicate(s) of {label[:40]!r}"
         table = Table(title=title, title_justify="left")
         for col in ("doc_id", "jaccard", *(["exact"] if exact else []), "source", "text"):
             table.add_column(col)
@@ -108,7 +108,7 @@ def near_dups_cmd(
             cells = [str(h["doc_id"]), f"{h['jaccard']:.3f}"]
             if exact:
                 cells.append(f"{h['exact_jaccard']:.3f}")
-            cells += [f"{h['source']}:{h['row']}", _snippet(ix, h["doc_id"])]
+            cells += [f"{Path(h['source'] or '').name}:{h['row']}", _snippet(ix, h["doc_id"])]
             table.add_row(*cells)
         console.print(table)
 
