@@ -5,9 +5,10 @@ What it measures, on the same token stream written in each tool's own format:
 1. Build: wall-clock seconds, Mtok/s, peak RSS of the whole process tree (sampled every
    50 ms, summed over the build process and all its children; each build is a subprocess)
    and bytes per token on disk. corpusmap is built twice: with the default shard size
-   (one shard) and with ``--shard-tokens`` (default: tokens/2, two shards sorted in
-   parallel by the two workers). infini-gram's ``tokenized.0``/``offset.0`` are written
-   by this script (its tokenize step is skipped), so its build time is the suffix sort only.
+   (one shard) and with ``--shard-tokens`` (default: half of tokens + separators, so two
+   shards, sorted in parallel by the two workers). infini-gram's ``tokenized.0`` and
+   ``offset.0`` are written by this script (its tokenize step is skipped), so its build
+   time is the suffix sort only.
 2. count: ``--queries`` mixed n-grams (70% of lengths 1..10 sampled from the corpus, 20%
    random, mostly absent, 10% single very frequent tokens). infini-gram
    ``engine.count`` in a Python loop against one batched ``Index.count`` call. Counts must
@@ -91,6 +92,8 @@ def run_measured(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[st
     """Run ``cmd``, sampling the summed RSS of its process tree every 50 ms."""
     import psutil
 
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = psutil.cpu_times()
     t0 = time.perf_counter()
     with open(log_path, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
@@ -121,11 +124,20 @@ def run_measured(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[st
         seconds = time.perf_counter() - t0
         done.set()
         th.join()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu1 = psutil.cpu_times()
+    tree_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+
+    def busy(c: Any) -> float:
+        return sum(c) - c.idle - getattr(c, "iowait", 0.0)
+
+    others = max(0.0, busy(cpu1) - busy(cpu0) - tree_cpu) / seconds
     if rc != 0:
         tail = log_path.read_text(errors="replace")[-3000:]
         raise SystemExit(f"command failed ({rc}): {' '.join(cmd)}\n{tail}")
     return {"seconds": seconds, "peak_rss": peak["rss"], "peak_at_s": peak["at"],
-            "peak_procs": peak["procs"]}  # fmt: skip
+            "peak_procs": peak["procs"], "cpu_seconds": tree_cpu,
+            "other_procs_cores": others}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- corpus
@@ -288,18 +300,39 @@ def make_ms_seqs(data: Any, sampler: Sampler, total: int, rng: Any) -> list[list
     return seqs
 
 
-def timed(fn: Any, repeat: int) -> tuple[float, Any]:
-    """(median seconds over ``repeat`` runs, last result)."""
+def timed(fn: Any, repeat: int) -> tuple[float, float, Any]:
+    """(median and best seconds over ``repeat`` runs, last result)."""
     times, res = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
         res = fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), res
+    return statistics.median(times), min(times), res
+
+
+def timed_threads(cases: dict[str, Any], repeat: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Time ``{label: (numba_threads, fn)}`` round-robin, so load drift hits all alike.
+
+    Returns ``{label_s: median, label_best_s: best}`` and each case's last result.
+    """
+    import numba
+
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    last: dict[str, Any] = {}
+    for _ in range(repeat):
+        for label, (threads, fn) in cases.items():
+            numba.set_num_threads(threads)
+            t0 = time.perf_counter()
+            last[label] = fn()
+            times[label].append(time.perf_counter() - t0)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    out: dict[str, float] = {}
+    for label, ts in times.items():
+        out[f"{label}_s"], out[f"{label}_best_s"] = statistics.median(ts), min(ts)
+    return out, last
 
 
 def bench_count(ix: Any, eng: Any, qs: list[list[int]], repeat: int) -> dict[str, Any]:
-    import numba
     import numpy as np
 
     from corpusmap.index import kernels as K
@@ -310,22 +343,22 @@ def bench_count(ix: Any, eng: Any, qs: list[list[int]], repeat: int) -> dict[str
         return [eng.count(input_ids=q)["count"] for q in qs]
 
     ig_all()  # warm the page cache for infini-gram too
-    t_ig, ig_counts = timed(ig_all, max(1, repeat // 2))
-    res: dict[str, Any] = {"n": len(qs), "ig_s": t_ig}
-    for threads in (1, 2):
-        numba.set_num_threads(threads)
-        t, ours = timed(lambda: ix.count(qs), repeat)
-        res[f"ours_s_{threads}t"] = t
-        # the compiled kernel alone (queries already flattened) to show the Python overhead
-        flat, offs = ix._flat([np.asarray(q, dtype=np.int64) for q in qs])
-        s = ix.shards[0]
+    t_ig, best_ig, ig_counts = timed(ig_all, max(1, repeat // 2))
+    res: dict[str, Any] = {"n": len(qs), "ig_s": t_ig, "ig_best_s": best_ig, "loadavg_1m": 0.0}
+    # the compiled kernel alone (queries already flattened) shows the Python overhead
+    flat, offs = ix._flat([np.asarray(q, dtype=np.int64) for q in qs])
 
-        def kernel(flat: Any = flat, offs: Any = offs, s: Any = s) -> None:
-            out = np.zeros(offs.size - 1, dtype=np.int64)
+    def kernel() -> None:
+        out = np.zeros(offs.size - 1, dtype=np.int64)
+        for s in ix.shards:
             K.count_batch(s.tokens, s.sa, flat, offs, out)
 
-        res[f"kernel_s_{threads}t"] = timed(kernel, repeat)[0] if len(ix.shards) == 1 else None
-    numba.set_num_threads(2)
+    cases = {f"{what}_{t}t": (t, fn) for t in (1, 2)
+             for what, fn in (("ours", lambda: ix.count(qs)), ("kernel", kernel))}  # fmt: skip
+    times, last = timed_threads(cases, repeat)
+    res.update(times)
+    res["loadavg_1m"] = os.getloadavg()[0]
+    ours = last["ours_2t"]
     bad = [(q, a, b) for q, a, b in zip(qs, ours, ig_counts, strict=True) if a != b]
     res["mismatches"] = len(bad)
     res["mismatch_examples"] = [{"q": q, "ours": a, "infini": b} for q, a, b in bad[:10]]
@@ -334,7 +367,6 @@ def bench_count(ix: Any, eng: Any, qs: list[list[int]], repeat: int) -> dict[str
 
 
 def bench_ms(ix: Any, eng: Any, seqs: list[list[int]], repeat: int) -> dict[str, Any]:
-    import numba
     import numpy as np
 
     n_tok = sum(len(s) for s in seqs)
@@ -347,33 +379,27 @@ def bench_ms(ix: Any, eng: Any, seqs: list[list[int]], repeat: int) -> dict[str,
             out.append([r - i for i, r in enumerate(rs)])  # rs[l] = l + match length
         return out
 
-    t_ig, ig_ms = timed(ig_all, 1)
+    t_ig, _, ig_ms = timed(ig_all, 1)
     res: dict[str, Any] = {"n_seqs": len(seqs), "n_tokens": n_tok, "ig_s": t_ig}
-    ours = None
-    for threads in (1, 2):
-        numba.set_num_threads(threads)
-        ix.matching_statistics(seqs[:2])
-        t, ours = timed(lambda: ix.matching_statistics(seqs), repeat)
-        res[f"ours_s_{threads}t"] = t
-    numba.set_num_threads(2)
-    assert ours is not None
+    cases = {f"ours_{t}t": (t, lambda: ix.matching_statistics(seqs)) for t in (1, 2)}
+    times, last = timed_threads(cases, repeat)
+    res.update(times)
+    res["loadavg_1m"] = os.getloadavg()[0]
+    ours = last["ours_1t"]
+    assert all(np.array_equal(a, b) for a, b in zip(ours, last["ours_2t"], strict=True))
     bad = []
+    res["mismatch_positions"] = 0
     for k, (a, b) in enumerate(zip(ours, ig_ms, strict=True)):
         diff = np.flatnonzero(np.asarray(a) != np.asarray(b))
         for i in diff[:3].tolist():
             bad.append({"seq": k, "pos": i, "ours": int(a[i]), "infini": int(b[i]),
                         "tokens": seqs[k][i : i + 8]})  # fmt: skip
-        res.setdefault("mismatch_positions", 0)
         res["mismatch_positions"] += int(diff.size)
-    res.setdefault("mismatch_positions", 0)
     res["mismatch_examples"] = bad[:10]
     ms_all = np.concatenate([np.asarray(a) for a in ours])
-    half = len(seqs) // 2
     res["mean_ms"] = float(ms_all.mean())
-    res["mean_ms_copied"] = float(np.concatenate([ours[k] for k in range(0, len(seqs), 2)]).mean())
-    res["mean_ms_random"] = float(
-        np.concatenate([ours[k] for k in range(1, len(seqs), 2)]).mean() if half else 0.0
-    )
+    res["mean_ms_copied"] = float(np.concatenate(ours[0::2]).mean())
+    res["mean_ms_random"] = float(np.concatenate(ours[1::2]).mean()) if len(ours) > 1 else 0.0
     res["max_ms"] = int(ms_all.max())
     return res
 
@@ -393,42 +419,47 @@ def report(r: dict[str, Any]) -> str:
     def add(metric: str, ours: str, peer: str, ratio: str = "", goal: str = "", ok: str = ""):  # type: ignore[no-untyped-def]
         rows.append([metric, ours, peer, ratio, goal, ok])
 
-    for label, b in (("1 shard", b1), ("2 shards", b2)):
+    for b in (b1, b2):
+        label = f"{b['n_shards']} shard" + ("s" if b["n_shards"] > 1 else "")
         add(f"build s ({label})", f"{b['seconds']:.1f}", f"{bi['seconds']:.1f}",
             f"{bi['seconds'] / b['seconds']:.2f}x faster")  # fmt: skip
         add(f"build Mtok/s ({label})", f"{n / b['seconds'] / 1e6:.2f}",
             f"{n / bi['seconds'] / 1e6:.2f}")  # fmt: skip
+        steps = bi.get("steps", {})
+        add(f"  sort s per shard / peer make-part+merge ({label})",
+            "+".join(f"{x:.1f}" for x in b.get("sort_seconds", []) if x is not None),
+            "+".join(f"{steps[k]:.1f}" for k in ("make-part", "merge") if k in steps))  # fmt: skip
         add(f"build peak RSS B/tok ({label})", f"{b['peak_rss'] / n:.2f}",
             f"{bi['peak_rss'] / n:.2f}", f"{b['peak_rss'] / bi['peak_rss']:.2f}x")  # fmt: skip
         add(f"index B/tok on disk ({label})", f"{b['bytes'] / n:.2f}", f"{bi['bytes'] / n:.2f}",
             f"{b['bytes'] / bi['bytes']:.2f}x")  # fmt: skip
-    per_q = {k: c[k] / c["n"] * 1e6 for k in ("ig_s", "ours_s_1t", "ours_s_2t")}
-    sp2, sp1 = per_q["ig_s"] / per_q["ours_s_2t"], per_q["ig_s"] / per_q["ours_s_1t"]
+    per_q = {k: c[k] / c["n"] * 1e6 for k in ("ig_s", "ours_1t_s", "ours_2t_s")}
+    sp2, sp1 = per_q["ig_s"] / per_q["ours_2t_s"], per_q["ig_s"] / per_q["ours_1t_s"]
     g = GOALS["count_speedup"]
-    add("count µs/query (2 threads)", f"{per_q['ours_s_2t']:.2f}", f"{per_q['ig_s']:.1f}",
+    add("count µs/query (2 threads)", f"{per_q['ours_2t_s']:.2f}", f"{per_q['ig_s']:.1f}",
         f"{sp2:.1f}x faster", f">= {g:.0f}x", "PASS" if sp2 >= g else "MISS")  # fmt: skip
-    add("count µs/query (1 thread)", f"{per_q['ours_s_1t']:.2f}", f"{per_q['ig_s']:.1f}",
+    add("count µs/query (1 thread)", f"{per_q['ours_1t_s']:.2f}", f"{per_q['ig_s']:.1f}",
         f"{sp1:.1f}x faster")  # fmt: skip
-    if c.get("kernel_s_1t"):
+    if "kernel_1t_s" in c:
         add(
             "  count kernel only µs/query 1t/2t",
-            f"{c['kernel_s_1t'] / c['n'] * 1e6:.2f}/{c['kernel_s_2t'] / c['n'] * 1e6:.2f}",
+            f"{c['kernel_1t_s'] / c['n'] * 1e6:.2f}/{c['kernel_2t_s'] / c['n'] * 1e6:.2f}",
             "",
         )
     add("count results equal", "yes" if c["mismatches"] == 0 else f"{c['mismatches']} differ",
         "", "", "all equal", "PASS" if c["mismatches"] == 0 else "MISS")  # fmt: skip
-    tps = {k: m["n_tokens"] / m[k] for k in ("ig_s", "ours_s_1t", "ours_s_2t")}
-    s1 = tps["ours_s_1t"] / tps["ig_s"]
+    tps = {k: m["n_tokens"] / m[k] for k in ("ig_s", "ours_1t_s", "ours_2t_s")}
+    s1 = tps["ours_1t_s"] / tps["ig_s"]
     g1, g2 = GOALS["ms_speedup_1t"], GOALS["ms_tok_s_1t"]
-    add("match stats tok/s (1 thread)", f"{tps['ours_s_1t']:,.0f}", f"{tps['ig_s']:,.0f}",
+    add("match stats tok/s (1 thread)", f"{tps['ours_1t_s']:,.0f}", f"{tps['ig_s']:,.0f}",
         f"{s1:.1f}x faster", f">= {g1:.0f}x", "PASS" if s1 >= g1 else "MISS")  # fmt: skip
-    add("match stats tok/s (1 thread), abs", f"{tps['ours_s_1t']:,.0f}", "", "",
-        f">= {g2:,.0f}", "PASS" if tps["ours_s_1t"] >= g2 else "MISS")  # fmt: skip
-    s2 = tps["ours_s_2t"] / tps["ig_s"]
-    faster = tps["ours_s_2t"] > tps["ours_s_1t"]
-    add("match stats tok/s (2 threads)", f"{tps['ours_s_2t']:,.0f}", f"{tps['ig_s']:,.0f}",
+    add("match stats tok/s (1 thread), abs", f"{tps['ours_1t_s']:,.0f}", "", "",
+        f">= {g2:,.0f}", "PASS" if tps["ours_1t_s"] >= g2 else "MISS")  # fmt: skip
+    s2 = tps["ours_2t_s"] / tps["ig_s"]
+    faster = tps["ours_2t_s"] > tps["ours_1t_s"]
+    add("match stats tok/s (2 threads)", f"{tps['ours_2t_s']:,.0f}", f"{tps['ig_s']:,.0f}",
         f"{s2:.1f}x faster", "2t > 1t", "PASS" if faster else "MISS")  # fmt: skip
-    add("  2 threads / 1 thread", f"{tps['ours_s_2t'] / tps['ours_s_1t']:.2f}x", "")
+    add("  2 threads / 1 thread", f"{tps['ours_2t_s'] / tps['ours_1t_s']:.2f}x", "")
     eq = m["mismatch_positions"] == 0
     add("match stats equal", "yes" if eq else f"{m['mismatch_positions']} positions differ",
         "", "", "all equal", "PASS" if eq else "MISS")  # fmt: skip
@@ -436,12 +467,23 @@ def report(r: dict[str, Any]) -> str:
         c2, m2 = r["count_2shards"], r["ms_2shards"]
         add(
             "2-shard index: count µs/q 2t, ms tok/s 1t",
-            f"{c2['ours_s_2t'] / c2['n'] * 1e6:.2f}, {m2['n_tokens'] / m2['ours_s_1t']:,.0f}",
+            f"{c2['ours_2t_s'] / c2['n'] * 1e6:.2f}, {m2['n_tokens'] / m2['ours_1t_s']:,.0f}",
             "",
         )
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = [fmt_row(row, widths) for row in rows]
     lines.insert(1, "-" * len(lines[0]))
+    lines.append("-" * len(lines[0]))
+    noise = ", ".join(
+        f"{k} {b['cpu_seconds'] / b['seconds']:.2f} (others {b['other_procs_cores']:.2f})"
+        for k, b in r["build"].items()
+        if "other_procs_cores" in b
+    )
+    lines.append(f"cores busy during builds, build tree (other processes): {noise}")
+    lines.append(
+        f"1-min load average after count / match stats: {c['loadavg_1m']:.2f} / "
+        f"{m['loadavg_1m']:.2f} on {os.cpu_count()} cores"
+    )
     return "\n".join(lines)
 
 
@@ -455,7 +497,8 @@ def main() -> int:
         "--shard-tokens",
         type=lambda s: int(s.replace("_", "")),
         default=None,
-        help="shard size of the second corpusmap build (default: tokens/2)",
+        help="shard size of the second corpusmap build (default: half of tokens plus "
+        "separators, which makes exactly two shards)",
     )
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/bench_index"))
     ap.add_argument("--keep", action="store_true", help="keep corpus and indexes")
@@ -480,7 +523,6 @@ def main() -> int:
     # compile the sort's compaction loop into the cache so no build pays for the JIT
     corpus_sort._compact(np.zeros(4, dtype=np.int32), np.zeros(8, dtype=np.uint8), 2, 0xFF)
 
-    shard2 = args.shard_tokens or (args.tokens + 1) // 2
     result: dict[str, Any] = {
         "args": {k: str(v) for k, v in vars(args).items()},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -504,13 +546,16 @@ def main() -> int:
         log(f"corpus: {result['corpus']}")
         prev = {}
 
-    # 2. builds, one after the other
+    # 2. builds, one after the other. A shard closes at the first document that takes it to
+    # shard_tokens or past, separators included: half of tokens + docs gives two shards.
+    shard2 = args.shard_tokens or -(-(args.tokens + result["corpus"]["docs"]) // 2)
     builds: dict[str, Any] = {}
     plan = [("ours_1shard", None), ("ours_2shards", shard2), ("infini", None)]
     for name, shard_tokens in plan:
         done_marker = workdir / name / ("table.0" if name == "infini" else "manifest.json")
-        if name in prev.get("build", {}) and done_marker.is_file():
-            builds[name] = prev["build"][name]
+        old = prev.get("build", {}).get(name)
+        if old and old.get("shard_tokens") == shard_tokens and done_marker.is_file():
+            builds[name] = old
             log(f"reusing build {name}: {builds[name]['seconds']:.1f} s")
             continue
         log(f"building {name}" + (f" (shard_tokens={shard_tokens:,})" if shard_tokens else ""))
@@ -518,6 +563,7 @@ def main() -> int:
             builds[name] = build_infini(workdir, env)
         else:
             builds[name] = build_ours(workdir, name, shard_tokens, env)
+        builds[name]["shard_tokens"] = shard_tokens
         b = builds[name]
         log(f"  {b['seconds']:.1f} s, peak RSS {b['peak_rss'] / 2**30:.2f} GiB, "
             f"{b['bytes'] / 2**30:.2f} GiB on disk")  # fmt: skip

@@ -1,4 +1,4 @@
-"""``corpusmap demo``: run the pipeline on the embedded corpus and print a summary."""
+"""``corpusmap demo``: run the pipeline on the embedded corpus and model, print a summary."""
 
 from __future__ import annotations
 
@@ -7,21 +7,28 @@ import click
 
 @click.command("demo")
 @click.option("--out", default="demo", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the index and results.")  # fmt: skip
-def demo(out: str) -> None:
-    """Index the embedded corpus (KJV + Wikipedia leads) and query it, offline."""
+              help="Folder for the index, prompts, generations, results and report.")  # fmt: skip
+@click.option("--prompts-per-kind", default=24, show_default=True,
+              help="Prompts from ordinary and from repeated corpus text, each.")  # fmt: skip
+@click.option("--max-new-tokens", default=40, show_default=True)
+@click.option("--model", default="smollm2", show_default=True, help="Model to generate with.")
+def demo(out: str, prompts_per_kind: int, max_new_tokens: int, model: str) -> None:
+    """Index the embedded corpus, generate with the embedded model, classify, report."""
     from corpusmap.demo import demo as run_demo
 
-    res = run_demo(out)
-    click.echo(f"index {res['index']}: {res['n_docs']:,} documents, {res['n_tokens']:,} tokens")
-    click.echo("counts:")
-    for q, c in res["counts"].items():
-        click.echo(f"  {c:>8,}  {q!r}")
-    click.echo("'And God said' occurs in:")
-    for h in res["locate"]:
-        click.echo(f"  doc {h['doc_id']} ({h['id']}) at byte {h['offset']}")
-    ntd = res["ntd"]
-    shown = ", ".join(f"{d['text']!r} {d['prob']:.2f}" for d in ntd["distribution"])
-    click.echo(f"after 'In the beginning' ({ntd['total']} continuations): {shown}")
-    lm = res["longest_match"]
-    click.echo(f"longest corpus match in the sample passage: {lm['length']} bytes: {lm['text']!r}")
+    res = run_demo(
+        out, prompts_per_kind=prompts_per_kind, max_new_tokens=max_new_tokens, model=model
+    )
+    click.echo(f"\nindex   {res['index']}: {res['n_docs']:,} documents, {res['n_tokens']:,} words")
+    click.echo(f"results {res['results']}   report {res['report']}")
+    for title, rows in res["summary"].items():
+        click.echo(f"\n{title}:")
+        cols = res["columns"][title]
+        click.echo("  " + " | ".join(cols))
+        for row in rows:
+            click.echo(
+                "  " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row)
+            )
+    click.echo(
+        f'\nopen {res["report"]} in a browser; query with `corpusmap sql {res["results"]} "..."`'
+    )

@@ -15,8 +15,9 @@ Models load in bfloat16 on CUDA and float32 on CPU, with SDPA attention, in
 eval mode. A loaded model is cached in-process by (model, device, dtype), so
 ``generate`` followed by ``replay`` loads it once.
 
-Left out: quantized execution (GGUF weights are dequantized), multi-GPU
-sharding (use the vLLM engine), adapters.
+Left out: quantized execution (GGUF weights are dequantized to the run's dtype
+at load, explicitly, so the numbers do not depend on whether transformers finds
+a packed-GGUF matmul kernel), multi-GPU sharding (use the vLLM engine), adapters.
 """
 
 from __future__ import annotations
@@ -200,12 +201,11 @@ def load_model(
     if source.kind == "gguf":
         require("accelerate", "gen")
     tokenizer = load_tokenizer(model)
-    net = _from_pretrained(
-        source,
-        transformers.AutoModelForCausalLM,  # type: ignore[attr-defined]
-        dtype=getattr(torch, dt),
-        attn_implementation="sdpa",
-    )
+    kwargs: dict[str, Any] = {"dtype": getattr(torch, dt), "attn_implementation": "sdpa"}
+    if source.kind == "gguf" and hasattr(transformers, "GgufConfig"):
+        # dequantize explicitly: numerics must not depend on whether a GGUF kernel is installed
+        kwargs["quantization_config"] = transformers.GgufConfig(dequantize=True)
+    net = _from_pretrained(source, transformers.AutoModelForCausalLM, **kwargs)  # type: ignore[attr-defined]
     net.to(dev)
     net.eval()
     loaded = LoadedModel(

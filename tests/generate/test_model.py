@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from corpusmap.errors import CorpusmapError, MissingDependencyError
-from corpusmap.generate import generate, load_model
-from corpusmap.generate import hashing
+from corpusmap.generate import generate, hashing, load_model
 from corpusmap.generate.model import encode_prompts, load_tokenizer, resolve_model
 from tests.generate.tiny import PROMPTS
 
@@ -34,7 +33,7 @@ def test_unknown_models_fail_clearly(tmp_path, monkeypatch):
     with pytest.raises(CorpusmapError, match="not found"):
         resolve_model(tmp_path / "missing.gguf")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusmapError, match="no config.json"):
+    with pytest.raises(CorpusmapError, match=r"no config\.json"):
         resolve_model(tmp_path / "empty")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(CorpusmapError, match="HF_HUB_OFFLINE") as info:

@@ -25,8 +25,8 @@ def test_prompts_are_real_corpus_positions(ix, tmp_path) -> None:
     for row in t.to_pylist():
         doc = ix.document_tokens(row["doc_id"])
         o = row["offset"]
-        assert doc[o : o + 10].tolist() == row["prompt_token_ids"]
-        assert doc[o + 10 : o + 18].tolist() == row["continuation_token_ids"]
+        assert doc[o : o + 10].tolist() == row["index_prompt_ids"]
+        assert doc[o + 10 : o + 18].tolist() == row["index_continuation_ids"]
         assert row["prompt"] + row["continuation"] == ix.tokenizer.decode(doc[o : o + 18])
         assert row["corpus_count"] == ix.count(doc[o : o + 18])
     assert pq.read_table(tmp_path / "p.parquet").equals(t)
