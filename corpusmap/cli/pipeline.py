@@ -31,7 +31,10 @@ from corpusmap.errors import CorpusmapError
 @click.option("--from-duplicated", is_flag=True, help="Only spans occurring >= --min-count times.")
 @click.option("--min-count", default=2, show_default=True, help="With --from-duplicated.")
 @click.option(
-    "--noise", type=click.Choice(["char-swap", "char-drop", "case", "whitespace"]), default=None
+    "--noise",
+    type=click.Choice(["char-swap", "char-drop", "case", "whitespace"]),
+    default=None,
+    help="Perturb prompt texts (robustness sweeps).",
 )
 @click.option(
     "--noise-rate", default=0.05, show_default=True, help="Share of characters perturbed."
