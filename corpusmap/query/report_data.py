@@ -51,6 +51,7 @@ class Results:
     names: list[str]  # the ``results`` column value of each folder, in order
     manifests: dict[str, dict[str, Any]]
     views: set[tuple[str, str]]  # (schema, view); the union views live in "main"
+    labels: dict[tuple[str, str | None], str] = field(default_factory=dict)
     _columns: dict[str, set[str]] = field(default_factory=dict)
 
     def has(self, view: str, schema: str = "main") -> bool:
@@ -75,14 +76,27 @@ class Results:
         return self.manifests.get(name, {}).get("plan", {}).get("params", {}) or {}
 
     def label(self, results: str, model: str | None) -> str:
-        """A short name for one model's generations, unique across folders."""
-        if not model or model == results:
-            return results
-        return model if len(self.names) == 1 else f"{results}/{model}"
+        """The legend name of one (results folder, model) pair."""
+        return self.labels.get((results, model)) or (f"{results}/{model}" if model else results)
+
+    def folder_label(self, results: str) -> str:
+        """The name of a results folder: its model's label if it holds one model."""
+        mine = [label for (res, _), label in self.labels.items() if res == results]
+        return mine[0] if len(mine) == 1 else results
 
     def human_label(self, results: str) -> str:
-        """The name of one folder's human baseline."""
-        return "human baseline" if len(self.names) == 1 else f"human ({results})"
+        """The legend name of one folder's human baseline (``_series`` shortens a lone one)."""
+        return f"human ({self.folder_label(results)})"
+
+
+def _labels(pairs: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], str]:
+    """Model names if they tell the pairs apart, else folder names if they do, else both."""
+    models = [m for _, m in pairs]
+    if all(models) and len(set(models)) == len(pairs):
+        return {p: str(p[1]) for p in pairs}
+    if len({res for res, _ in pairs}) == len(pairs):
+        return {p: p[0] for p in pairs}
+    return {(res, m): f"{res}/{m}" if m else res for res, m in pairs}
 
 
 def open_results(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Results:
@@ -103,13 +117,13 @@ def open_results(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Re
             "SELECT table_schema, table_name FROM information_schema.tables"
         ).fetchall()
     }
-    r = Results(con, folders, names, manifests, views)
-    if not r.has("generations"):
+    if ("main", "generations") not in views:
         raise CorpusmapError(
             f"{', '.join(map(str, folders))}: no generations to report on; "
             "run `corpusmap classify` first"
         )
-    return r
+    pairs = con.execute("SELECT DISTINCT results, model FROM generations ORDER BY ALL").fetchall()
+    return Results(con, folders, names, manifests, views, _labels(pairs))
 
 
 def summary(r: Results) -> tuple[list[int], list[dict[str, Any]]]:
@@ -120,15 +134,23 @@ def summary(r: Results) -> tuple[list[int], list[dict[str, Any]]]:
     """
     cols = r.columns("generations")
     lengths = sorted({int(x) for n in r.names for x in r.params(n).get("coverage_lengths", [])})
-    metrics = [c for c in ("n_tokens", "longest_match", "longest_nonprompt_match",
-               "self_repetition") if c in cols]  # fmt: skip
+    metrics = [
+        c
+        for c in ("n_tokens", "longest_match", "longest_nonprompt_match", "self_repetition")
+        if c in cols
+    ]
     means = "".join(f", avg({q(c)}::DOUBLE)" for c in metrics)
     out: dict[tuple[str, str | None], dict[str, Any]] = {}
     for res, model, n, *values in r.rows(
         f"SELECT results, model, count(*){means} FROM generations GROUP BY ALL ORDER BY ALL"
     ):
-        out[(res, model)] = {"results": res, "model": model, "label": r.label(res, model),
-                             "n": n, **dict(zip(metrics, values, strict=True))}  # fmt: skip
+        out[(res, model)] = {
+            "results": res,
+            "model": model,
+            "label": r.label(res, model),
+            "n": n,
+            **dict(zip(metrics, values, strict=True)),
+        }
     if "longest_nonprompt_match" in cols:
         for L in lengths:
             for res, model, _, rate in r.rows(f"SELECT * FROM copy_rate({L})"):
@@ -170,6 +192,9 @@ def _series(r: Results, column: str, x_of: Any) -> list[Series]:
                 label = r.human_label(res) if human else r.label(res, model)
                 found[key] = Series(label, res, human)
             found[key].points[x] = {"quantiles": qs, "mean": mean, "n": n}
+    humans = [s for s in found.values() if s.human]
+    if len(humans) == 1:
+        humans[0].label = "human baseline"
     return list(found.values())
 
 
@@ -189,16 +214,16 @@ def coverage_boxes(r: Results) -> list[Series]:
 
 
 def class_counts(r: Results) -> dict[str, dict[str, int]]:
-    """Number of patterns in each class, per results folder."""
+    """Number of patterns in each class, per results folder (by its label, in folder order)."""
     if "class" not in r.columns("patterns"):
         return {}
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, int]] = {r.folder_label(n): {} for n in r.names}
     for res, cls, n in r.rows(
         'SELECT results, "class", count(*) FROM patterns WHERE "class" IS NOT NULL '
         "GROUP BY ALL ORDER BY ALL"
     ):
-        out.setdefault(res, {})[cls] = n
-    return out
+        out[r.folder_label(res)][cls] = n
+    return out if any(out.values()) else {}
 
 
 def doc_labels(r: Results, results: str, ids: Sequence[int]) -> dict[int, str]:

@@ -119,10 +119,14 @@ def connect(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:
     for table, selects in parts.items():
         if selects:
             con.execute(f"CREATE VIEW {table} AS " + " UNION ALL BY NAME ".join(selects))
-    if parts["generations"]:
-        con.execute(MACROS)
-    if parts["baseline"]:
-        con.execute(BASELINE_MACRO)
+    # a macro is created only when the columns it reads exist (dumps from older runs
+    # or other tools may lack some); its absence then says so at query time
+    macros = (MACROS if parts["generations"] else "") + (BASELINE_MACRO if parts["baseline"] else "")
+    for statement in filter(str.strip, macros.split(";")):
+        try:
+            con.execute(statement)
+        except duckdb.BinderException:
+            continue
     con.execute("SET lock_configuration = true")
     return con
 
