@@ -14,7 +14,8 @@ one generation row per 10 spans, then times each canned query of ``corpusmap sql
 against the same aggregation in polars (lazy scan of the same Parquet files).
 
 Run (the 200M index comes from scripts/bench_index.py --keep):
-    python scripts/bench_classify.py --index /tmp/bench_index/ours_1shard --infini /tmp/bench_index/infini
+    python scripts/bench_classify.py --index /tmp/bench_index/ours_1shard \
+        --infini /tmp/bench_index/infini
 """
 
 from __future__ import annotations
@@ -61,24 +62,45 @@ def bench_classify(args: argparse.Namespace) -> dict:
     ix = open_index(args.index)
     seqs, table = make_generations(ix, args.generations, args.length, seed=1)
     n_tok = sum(len(s) for s in seqs)
-    warm = pa.table({"gen_id": ["w"], "prompt": [""], "output": [table.column("output")[0].as_py()]})
+    warm = pa.table(
+        {"gen_id": ["w"], "prompt": [""], "output": [table.column("output")[0].as_py()]}
+    )
     classify(warm, ix, Path(args.workdir) / "warm", minhash=False, patterns=False, force=True)
     t0 = time.perf_counter()
-    out = classify(table, ix, Path(args.workdir) / "results", minhash=False, patterns=False,
-                   force=True, shard_rows=args.shard_rows)  # fmt: skip
+    out = classify(
+        table,
+        ix,
+        Path(args.workdir) / "results",
+        minhash=False,
+        patterns=False,
+        force=True,
+        shard_rows=args.shard_rows,
+    )
     ours_s = time.perf_counter() - t0
     spans = pq.read_table(out / "spans").num_rows
-    res = {"generations": args.generations, "tokens": n_tok, "seconds": ours_s,
-           "tok_per_s": n_tok / ours_s, "spans": spans}  # fmt: skip
-    print(f"corpusmap classify: {n_tok:,} tokens in {ours_s:.2f} s = {n_tok / ours_s:,.0f} tok/s "
-          f"({spans:,} spans >= {json.loads((out / 'manifest.json').read_text())['plan']['params']['min_span']})")  # fmt: skip
+    res = {
+        "generations": args.generations,
+        "tokens": n_tok,
+        "seconds": ours_s,
+        "tok_per_s": n_tok / ours_s,
+        "spans": spans,
+    }
+    print(
+        f"corpusmap classify: {n_tok:,} tokens in {ours_s:.2f} s = {n_tok / ours_s:,.0f} tok/s "
+        f"({spans:,} spans >= {_min_span(out)})"
+    )
     if args.infini:
         from infini_gram.engine import InfiniGramEngine
 
-        eng = InfiniGramEngine(index_dir=args.infini, eos_token_id=65534, vocab_size=65535,
-                               version=4, token_dtype="u16")  # fmt: skip
+        eng = InfiniGramEngine(
+            index_dir=args.infini,
+            eos_token_id=65534,
+            vocab_size=65535,
+            version=4,
+            token_dtype="u16",
+        )
         sub = seqs[: args.infini_generations]
-        min_span = json.loads((out / "manifest.json").read_text())["plan"]["params"]["min_span"]
+        min_span = _min_span(out)
         t0 = time.perf_counter()
         for s in sub:
             ms = np.asarray(eng.creativity(input_ids=s)["rs"], dtype=np.int64)
@@ -88,9 +110,16 @@ def bench_classify(args: argparse.Namespace) -> dict:
         peer_s = time.perf_counter() - t0
         peer_tok = sum(len(s) for s in sub)
         res["infini_tok_per_s"] = peer_tok / peer_s
-        print(f"infini-gram creativity+count: {peer_tok:,} tokens in {peer_s:.2f} s = "
-              f"{peer_tok / peer_s:,.0f} tok/s  -> corpusmap {res['tok_per_s'] / res['infini_tok_per_s']:.1f}x")  # fmt: skip
+        print(
+            f"infini-gram creativity+count: {peer_tok:,} tokens in {peer_s:.2f} s = "
+            f"{peer_tok / peer_s:,.0f} tok/s  -> corpusmap "
+            f"{res['tok_per_s'] / res['infini_tok_per_s']:.1f}x"
+        )
     return res
+
+
+def _min_span(results: Path) -> int:
+    return json.loads((results / "manifest.json").read_text())["plan"]["params"]["min_span"]
 
 
 def make_results(folder: Path, n_spans: int, seed: int = 0) -> None:
@@ -102,23 +131,34 @@ def make_results(folder: Path, n_spans: int, seed: int = 0) -> None:
     gen_ids = pa.array([f"g{i}" for i in range(n_gen)])
     novelty = pa.FixedSizeListArray.from_arrays(pa.array(rng.random(n_gen * 10)), 10)
     prefix = rng.integers(0, 33, size=n_gen)
-    gens = pa.table({
-        "gen_id": gen_ids, "prompt_id": gen_ids, "model": pa.array(["m"] * n_gen),
-        "n_tokens": rng.integers(50, 500, size=n_gen), "longest_match": rng.integers(0, 200, size=n_gen),
-        "longest_nonprompt_match": rng.integers(0, 200, size=n_gen),
-        "novelty": novelty.cast(pa.list_(pa.float64())), "prefix_match": prefix,
-        "extracted": prefix >= 32, "dup_count": rng.zipf(1.5, size=n_gen),
-    })  # fmt: skip
+    gens = pa.table(
+        {
+            "gen_id": gen_ids,
+            "prompt_id": gen_ids,
+            "model": pa.array(["m"] * n_gen),
+            "n_tokens": rng.integers(50, 500, size=n_gen),
+            "longest_match": rng.integers(0, 200, size=n_gen),
+            "longest_nonprompt_match": rng.integers(0, 200, size=n_gen),
+            "novelty": novelty.cast(pa.list_(pa.float64())),
+            "prefix_match": prefix,
+            "extracted": prefix >= 32,
+            "dup_count": rng.zipf(1.5, size=n_gen),
+        }
+    )
     pq.write_table(gens, folder / "generations" / "part-00000.parquet")
     chunk = 2_000_000
     for k, start in enumerate(range(0, n_spans, chunk)):
         m = min(chunk, n_spans - start)
-        spans = pa.table({
-            "gen_id": pa.array([f"g{i}" for i in rng.integers(0, n_gen, size=m)]),
-            "start": rng.integers(0, 400, size=m), "length": rng.integers(10, 300, size=m),
-            "corpus_count": rng.zipf(1.5, size=m), "in_prompt": rng.random(m) < 0.1,
-            "doc_ids": pa.array([[int(x)] for x in rng.integers(0, 200_000, size=m)]),
-        })  # fmt: skip
+        spans = pa.table(
+            {
+                "gen_id": pa.array([f"g{i}" for i in rng.integers(0, n_gen, size=m)]),
+                "start": rng.integers(0, 400, size=m),
+                "length": rng.integers(10, 300, size=m),
+                "corpus_count": rng.zipf(1.5, size=m),
+                "in_prompt": rng.random(m) < 0.1,
+                "doc_ids": pa.array([[int(x)] for x in rng.integers(0, 200_000, size=m)]),
+            }
+        )
         pq.write_table(spans, folder / "spans" / f"part-{k:05d}.parquet")
     (folder / "manifest.json").write_text(json.dumps({"plan": {"index": ""}}))
 
@@ -134,23 +174,55 @@ def bench_sql(args: argparse.Namespace) -> dict:
     g = pl.scan_parquet(folder / "generations" / "*.parquet")  # both sides read the files
     s = pl.scan_parquet(folder / "spans" / "*.parquet")
     canned = {
-        "copy_rate(50)": ("SELECT * FROM copy_rate(50)",
-            lambda: g.group_by("model").agg((pl.col("longest_nonprompt_match") >= 50).mean()).collect()),
-        "memorization_rate(32)": ("SELECT * FROM memorization_rate(32)",
-            lambda: g.filter(pl.col("prefix_match").is_not_null()).group_by("model").agg((pl.col("prefix_match") >= 32).mean()).collect()),
-        "novelty(4)": ("SELECT * FROM novelty(4)",
-            lambda: g.group_by("model").agg(pl.col("novelty").list.get(3).mean()).collect()),
-        "extraction_by_duplicates()": ("SELECT * FROM extraction_by_duplicates()",
-            lambda: g.group_by(pl.col("dup_count").clip(upper_bound=101)).agg(pl.col("extracted").mean()).collect()),
+        "copy_rate(50)": (
+            "SELECT * FROM copy_rate(50)",
+            lambda: (
+                g.group_by("model").agg((pl.col("longest_nonprompt_match") >= 50).mean()).collect()
+            ),
+        ),
+        "memorization_rate(32)": (
+            "SELECT * FROM memorization_rate(32)",
+            lambda: (
+                g.filter(pl.col("prefix_match").is_not_null())
+                .group_by("model")
+                .agg((pl.col("prefix_match") >= 32).mean())
+                .collect()
+            ),
+        ),
+        "novelty(4)": (
+            "SELECT * FROM novelty(4)",
+            lambda: g.group_by("model").agg(pl.col("novelty").list.get(3).mean()).collect(),
+        ),
+        "extraction_by_duplicates()": (
+            "SELECT * FROM extraction_by_duplicates()",
+            lambda: (
+                g.group_by(pl.col("dup_count").clip(upper_bound=101))
+                .agg(pl.col("extracted").mean())
+                .collect()
+            ),
+        ),
         "longest non-prompt spans (10M)": (
-            "SELECT gen_id, length, doc_ids[1] FROM spans WHERE NOT in_prompt ORDER BY length DESC LIMIT 20",
-            lambda: s.filter(~pl.col("in_prompt")).sort("length", descending=True).head(20).collect()),
+            "SELECT gen_id, length, doc_ids[1] FROM spans WHERE NOT in_prompt "
+            "ORDER BY length DESC LIMIT 20",
+            lambda: (
+                s.filter(~pl.col("in_prompt")).sort("length", descending=True).head(20).collect()
+            ),
+        ),
         "copy share by span length (10M)": (
-            "SELECT length // 50 AS bucket, count(*), avg(corpus_count) FROM spans GROUP BY 1 ORDER BY 1",
-            lambda: s.group_by(pl.col("length") // 50).agg(pl.len(), pl.col("corpus_count").mean()).collect()),
-    }  # fmt: skip
+            "SELECT length // 50 AS bucket, count(*), avg(corpus_count) "
+            "FROM spans GROUP BY 1 ORDER BY 1",
+            lambda: (
+                s.group_by(pl.col("length") // 50)
+                .agg(pl.len(), pl.col("corpus_count").mean())
+                .collect()
+            ),
+        ),
+    }
     res = {}
-    print(f"\nSQL over {args.spans:,} spans / {args.spans // 10:,} generations (best of 3; both read Parquet)")
+    print(
+        f"\nSQL over {args.spans:,} spans / {args.spans // 10:,} generations "
+        "(best of 3; both read Parquet)"
+    )
     print(f"{'query':34s} {'corpusmap sql s':>16s} {'polars s':>10s}  goal < 1 s")
     for name, (query, peer) in canned.items():
         ours = min(_timed(lambda q=query: sql(folder, q).fetchall()) for _ in range(3))
@@ -167,7 +239,9 @@ def _timed(fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--index", help="an existing corpusmap index (e.g. the 200M bench index)")
     ap.add_argument("--infini", help="infini-gram index of the same tokens, for the peer ratio")
     ap.add_argument("--generations", type=int, default=10_000)

@@ -6,10 +6,19 @@ import click
 
 
 @click.command("demo")
-@click.option("--out", default="demo", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the index, prompts, generations, results and report.")  # fmt: skip
-@click.option("--prompts-per-kind", default=24, show_default=True,
-              help="Prompts from ordinary and from repeated corpus text, each.")  # fmt: skip
+@click.option(
+    "--out",
+    default="demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the index, prompts, generations, results and report.",
+)
+@click.option(
+    "--prompts-per-kind",
+    default=24,
+    show_default=True,
+    help="Prompts from ordinary and from repeated corpus text, each.",
+)
 @click.option("--max-new-tokens", default=40, show_default=True)
 @click.option("--model", default="smollm2", show_default=True, help="Model to generate with.")
 def demo(out: str, prompts_per_kind: int, max_new_tokens: int, model: str) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
+import numpy as np
 
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
 from corpusmap.index.index import Index, open_index
@@ -64,8 +65,12 @@ def query_options(fn: Any) -> Any:
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Index folder to create."
 )
-@click.option("--tokenizer", default="bytes", show_default=True,
-              help="bytes | words | ids:N | smollm2 | tokenizer.json | model folder | file.gguf")  # fmt: skip
+@click.option(
+    "--tokenizer",
+    default="bytes",
+    show_default=True,
+    help="bytes | words | ids:N | smollm2 | tokenizer.json | model folder | file.gguf",
+)
 @click.option("--text-field", default="text", show_default=True, help="Record field with the text.")
 @click.option("--id-field", default=None, help="Record field with a document id.")
 @click.option("--lines", is_flag=True, help="Text files: one document per line.")
@@ -74,8 +79,12 @@ def query_options(fn: Any) -> Any:
 @click.option(
     "--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True
 )
-@click.option("--token-dtype", type=click.Choice(["u16", "u32"]), default=None,
-              help="Pre-tokenized raw .bin inputs: token width.")  # fmt: skip
+@click.option(
+    "--token-dtype",
+    type=click.Choice(["u16", "u32"]),
+    default=None,
+    help="Pre-tokenized raw .bin inputs: token width.",
+)
 @click.option("--eod-id", type=int, default=None, help="Pre-tokenized inputs: end-of-document id.")
 @click.option("--no-minhash", is_flag=True, help="Skip the MinHash near-duplicate index.")
 @click.option("--force", is_flag=True, help="Replace an existing index built differently.")
@@ -83,8 +92,10 @@ def build_cmd(sources: tuple[str, ...], out: str, no_minhash: bool, **kw: Any) -
     """Build an index over SOURCE files/folders (or `embedded`) into --out."""
     path = build_index(list(sources), out, minhash=not no_minhash, **kw)
     ix = open_index(path)
-    click.echo(f"{path}: {ix.n_docs:,} documents, {ix.n_tokens:,} tokens, "
-               f"{len(ix.shards)} shard(s), tokenizer {ix.spec.name}")  # fmt: skip
+    click.echo(
+        f"{path}: {ix.n_docs:,} documents, {ix.n_tokens:,} tokens, "
+        f"{len(ix.shards)} shard(s), tokenizer {ix.spec.name}"
+    )
 
 
 @index.command("info")
@@ -103,12 +114,14 @@ def info_cmd(path: str, as_json: bool) -> None:
             f"documents  {d['n_docs']:,}   tokens {d['n_tokens']:,}   shards {d['n_shards']}"
         )
         click.echo(
-            f"tokenizer  {tok['name']} ({tok['kind']}, {tok['vocab_size']:,} ids, {d['token_width']})"
+            f"tokenizer  {tok['name']} ({tok['kind']}, "
+            f"{tok['vocab_size']:,} ids, {d['token_width']})"
         )
         click.echo(f"on disk    {d['bytes_on_disk'] / 1e6:,.1f} MB")
         rs = d.get("read_stats") or {}
         click.echo(
-            f"skipped    {rs.get('empty_skipped', 0)} empty, {rs.get('errors_skipped', 0)} bad records"
+            f"skipped    {rs.get('empty_skipped', 0)} empty, "
+            f"{rs.get('errors_skipped', 0)} bad records"
         )
         click.echo(f"minhash    {'yes' if d.get('minhash') else 'no'}")
 
@@ -125,8 +138,10 @@ def verify_cmd(path: str, sample: int) -> None:
     res = verify_index(path, sample=sample)
     for p in res["problems"]:
         click.echo(f"problem: {p}", err=True)
-    click.echo(f"{path}: {'OK' if res['ok'] else 'FAILED'} ({res['checked']['files']} files, "
-               f"{res['checked']['sa_pairs']:,} suffix-array pairs checked)")  # fmt: skip
+    click.echo(
+        f"{path}: {'OK' if res['ok'] else 'FAILED'} ({res['checked']['files']} files, "
+        f"{res['checked']['sa_pairs']:,} suffix-array pairs checked)"
+    )
     if not res["ok"]:
         raise SystemExit(1)
 
@@ -139,10 +154,17 @@ def count_cmd(
     """Count occurrences of each TEXT (an n-gram) in the corpus."""
     ix = open_index(path)
     qs = _queries(ix, texts, file, tokens)
-    counts = ix.count(qs)
-    rows = [{"query": q if isinstance(q, str) else " ".join(map(str, q)), "count": c}
-            for q, c in zip(qs, counts, strict=True)]  # type: ignore[arg-type]  # fmt: skip
-    _emit(rows, as_json, lambda r: [click.echo(f"{x['count']}\t{x['query']}") for x in r])
+    counts = cast(list[int], ix.count(qs))
+    rows = [
+        {"query": q if isinstance(q, str) else " ".join(map(str, q)), "count": c}
+        for q, c in zip(qs, counts, strict=True)
+    ]
+
+    def render(rs: list[dict[str, Any]]) -> None:
+        for x in rs:
+            click.echo(f"{x['count']}\t{x['query']}")
+
+    _emit(rows, as_json, render)
 
 
 @index.command("locate")
@@ -161,7 +183,8 @@ def locate_cmd(
             click.echo(f"{q!r}: {len(hs)} shown")
             for h in hs:
                 click.echo(
-                    f"  doc {h['doc_id']} @ {h['offset']}  {h['id'] or ''}  {h['source']}:{h['row']}"
+                    f"  doc {h['doc_id']} @ {h['offset']}  {h['id'] or ''}  "
+                    f"{h['source']}:{h['row']}"
                 )
 
     _emit(hits, as_json, render)
@@ -197,10 +220,10 @@ def match_cmd(
     """Matching statistics of each TEXT: per position, the longest corpus match starting there."""
     ix = open_index(path)
     qs = _queries(ix, texts, file, tokens)
-    stats = ix.matching_statistics(qs)
-    longest = ix.longest_match(qs)
-    rows = []
-    for q, ms, lm in zip(qs, stats, longest, strict=True):  # type: ignore[arg-type]
+    stats = cast(list[np.ndarray], ix.matching_statistics(qs))
+    longest = cast(list[dict[str, int]], ix.longest_match(qs))
+    rows: list[dict[str, Any]] = []
+    for q, ms, lm in zip(qs, stats, longest, strict=True):
         ids = ix.encode(q)
         span = ix.tokenizer.decode(ids[lm["start"] : lm["start"] + lm["length"]])
         rows.append(
@@ -211,7 +234,8 @@ def match_cmd(
         for r in rs:
             lm = r["longest_match"]
             click.echo(
-                f"{r['query']!r}: longest match {lm['length']} tokens at {lm['start']}: {r['span']!r}"
+                f"{r['query']!r}: longest match {lm['length']} tokens "
+                f"at {lm['start']}: {r['span']!r}"
             )
             click.echo("  " + " ".join(map(str, r["matching_statistics"])))
 

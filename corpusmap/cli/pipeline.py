@@ -73,8 +73,9 @@ def prompts_cmd(index: str, out: str, **kw: Any) -> None:
     "--shard-rows", default=2000, show_default=True, help="Generations per resumable shard."
 )
 @click.option("--force", is_flag=True, help="Replace results made from other inputs.")
-def classify_cmd(generations: str, coverage_lengths: str | None, no_minhash: bool, no_patterns: bool,
-                 **kw: Any) -> None:  # fmt: skip
+def classify_cmd(
+    generations: str, coverage_lengths: str | None, no_minhash: bool, no_patterns: bool, **kw: Any
+) -> None:
     """Join generations G against a corpus index and write results (spans, measures, classes)."""
     from corpusmap.match import classify
 
@@ -83,8 +84,15 @@ def classify_cmd(generations: str, coverage_lengths: str | None, no_minhash: boo
     pattern_options = {
         k: kw.pop(k) for k in list(kw) if k.startswith("pattern_") or k in _PATTERN_KEYS
     }
-    out = classify(generations, kw.pop("index"), kw.pop("out"), minhash=not no_minhash,
-                   patterns=not no_patterns, pattern_options=pattern_options or None, **kw)  # fmt: skip
+    out = classify(
+        generations,
+        kw.pop("index"),
+        kw.pop("out"),
+        minhash=not no_minhash,
+        patterns=not no_patterns,
+        pattern_options=pattern_options or None,
+        **kw,
+    )
     click.echo(f'results in {out}; query them with `corpusmap sql {out} "SELECT ..."`')
 
 
@@ -94,9 +102,22 @@ try:  # the pattern classes add their thresholds as flags
 
     classify_cmd = _pattern_flags(classify_cmd)
     _PATTERN_KEYS = {p.name for p in classify_cmd.params} - {
-        "generations", "index", "out", "prompt_field", "output_field", "id_field", "min_span",
-        "coverage_lengths", "max_n", "top_docs", "extraction_k", "no_minhash", "no_patterns",
-        "shard_rows", "force"}  # fmt: skip
+        "generations",
+        "index",
+        "out",
+        "prompt_field",
+        "output_field",
+        "id_field",
+        "min_span",
+        "coverage_lengths",
+        "max_n",
+        "top_docs",
+        "extraction_k",
+        "no_minhash",
+        "no_patterns",
+        "shard_rows",
+        "force",
+    }
 except ImportError:
     pass
 
@@ -106,8 +127,13 @@ except ImportError:
     "results", metavar="RESULTS...", nargs=-1, required=True, type=click.Path(exists=True)
 )
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+)
 @click.option(
     "--out", default=None, type=click.Path(dir_okay=False), help="File for --format parquet."
 )

@@ -103,7 +103,9 @@ class _InlineExecutor(Executor):
         return fut
 
 
-def _prepare_tokenizer(spec: str | Tokenizer, building: Path, docs: Iterator[Document]) -> Tokenizer:
+def _prepare_tokenizer(
+    spec: str | Tokenizer, building: Path, docs: Iterator[Document]
+) -> Tokenizer:
     """Resolve the tokenizer; for ``words``, learn the vocabulary (pass one) or reuse it."""
     vocab = building / "vocab.txt"
     if not isinstance(spec, str):  # a tokenizer object, e.g. an index's own
@@ -196,10 +198,16 @@ def build_index(
         raise CorpusmapError("no sources given: name corpus files or folders, or `embedded`")
     workers = max(1, workers or os.cpu_count() or 1)
     params = {
-        "tokenizer": tokenizer if isinstance(tokenizer, str) else tokenizer.spec.to_dict(), "text_field": text_field, "id_field": id_field, "lines": lines,
-        "shard_tokens": shard_tokens, "on_error": on_error, "token_dtype": token_dtype,
-        "eod_id": eod_id, "minhash": minhash,
-    }  # fmt: skip
+        "tokenizer": tokenizer if isinstance(tokenizer, str) else tokenizer.spec.to_dict(),
+        "text_field": text_field,
+        "id_field": id_field,
+        "lines": lines,
+        "shard_tokens": shard_tokens,
+        "on_error": on_error,
+        "token_dtype": token_dtype,
+        "eod_id": eod_id,
+        "minhash": minhash,
+    }
     plan = {"params": params, "sources": _fingerprint(srcs)}
     if (out / MANIFEST).is_file() and not force:
         existing = read_manifest(out)
@@ -210,8 +218,14 @@ def build_index(
             f"{out} already holds an index built from other inputs or parameters; "
             "pass --force to replace it or choose another --out"
         )
-    read_args = {"text_field": text_field, "id_field": id_field, "lines": lines,
-                 "on_error": on_error, "token_dtype": token_dtype, "eod_id": eod_id}  # fmt: skip
+    read_args = {
+        "text_field": text_field,
+        "id_field": id_field,
+        "lines": lines,
+        "on_error": on_error,
+        "token_dtype": token_dtype,
+        "eod_id": eod_id,
+    }
     building = building_dir(out)
     t0 = time.perf_counter()
     done = _resume(building, plan)
@@ -265,10 +279,17 @@ def _write_shards(
             starts a second process (whose interpreter would add to peak memory).
             """
             w.close()
-            rec = {"name": w.folder.name, "n_docs": w.n_docs, "n_tokens": w.n_tokens,
-                   "first_doc_id": w.first_doc_id}  # fmt: skip
-            fut = _InlineExecutor().submit(finish_shard, str(w.folder), width, rec) if inline else \
-                pool.submit(finish_shard, str(w.folder), width, rec)  # fmt: skip
+            rec = {
+                "name": w.folder.name,
+                "n_docs": w.n_docs,
+                "n_tokens": w.n_tokens,
+                "first_doc_id": w.first_doc_id,
+            }
+            fut = (
+                _InlineExecutor().submit(finish_shard, str(w.folder), width, rec)
+                if inline
+                else pool.submit(finish_shard, str(w.folder), width, rec)
+            )
             fut.add_done_callback(lambda _: prog.advance(sort_task))
             futures.append(fut)
 

@@ -46,7 +46,7 @@ class ShardWriter:
         self.first_doc_id = first_doc_id
         self.n_tokens = 0
         self.n_docs = 0
-        self._tokens = open(folder / TOKENS, "wb")
+        self._tokens = open(folder / TOKENS, "wb")  # noqa: SIM115 - closed in close()
         self._pending: list[np.ndarray] = []
         self._pending_len = 0
         self._rows: dict[str, list] = {name: [] for name in DOCS_SCHEMA.names}
@@ -56,7 +56,9 @@ class ShardWriter:
             DOCS_SCHEMA,
             compression="zstd",
             use_dictionary=["id", "source", "meta"],
-            column_encoding={c: "DELTA_BINARY_PACKED" for c in ("doc_id", "start", "length", "row")},
+            column_encoding={
+                c: "DELTA_BINARY_PACKED" for c in ("doc_id", "start", "length", "row")
+            },
         )
 
     def add(self, doc: Document, tokens: np.ndarray) -> None:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from corpusmap.errors import CorpusmapError, InputError
+from corpusmap.errors import InputError
 
 
 def _read_jsonl(path: Path) -> pa.Table:
@@ -76,8 +76,10 @@ def load_generations(
     table = generations if isinstance(generations, pa.Table) else read_table(generations)
     cols = table.column_names
     if output_field not in cols:
-        raise InputError(name, f"no output column {output_field!r} (columns: {', '.join(cols)}); "
-                         "pass --output-field")  # fmt: skip
+        raise InputError(
+            name,
+            f"no output column {output_field!r} (columns: {', '.join(cols)}); pass --output-field",
+        )
     if prompt_field not in cols and prompt_field != "prompt":
         raise InputError(name, f"no prompt column {prompt_field!r} (columns: {', '.join(cols)})")
     n = table.num_rows

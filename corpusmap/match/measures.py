@@ -136,7 +136,8 @@ def extraction(
     Returns ``(prefix_match, token_match_fraction)``; both None where no continuation.
     ``prefix_match >= k`` is Carlini et al.'s k-extractable; the fraction is Pythia's.
     """
-    prefix, frac = [], []
+    prefix: list[int | None] = []
+    frac: list[float | None] = []
     for out, cont in zip(out_tokens, cont_tokens, strict=True):
         if cont is None or len(cont) == 0:
             prefix.append(None)

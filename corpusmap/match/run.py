@@ -105,8 +105,15 @@ def classify(
     ix = index if isinstance(index, Index) else open_index(index)
     out = Path(out)
     table = load_generations(generations, prompt_field, output_field, id_field)
-    params = MatchParams(min_span or 0, list(coverage_lengths or []), max_n or 0, top_docs,
-                         repetition_n or 0, extraction_k, minhash).resolve(ix.spec.kind)  # fmt: skip
+    params = MatchParams(
+        min_span or 0,
+        list(coverage_lengths or []),
+        max_n or 0,
+        top_docs,
+        repetition_n or 0,
+        extraction_k,
+        minhash,
+    ).resolve(ix.spec.kind)
     plan = {
         "input": str(generations) if not isinstance(generations, pa.Table) else "<table>",
         "input_fingerprint": fingerprint(table),
@@ -128,9 +135,14 @@ def classify(
         manifest = None
     if manifest is None:
         out.mkdir(parents=True, exist_ok=True)
-        manifest = {"format": RESULTS_FORMAT, "format_version": RESULTS_VERSION,
-                    "corpusmap_version": __version__, "plan": plan, "finished": [],
-                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+        manifest = {
+            "format": RESULTS_FORMAT,
+            "format_version": RESULTS_VERSION,
+            "corpusmap_version": __version__,
+            "plan": plan,
+            "finished": [],
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         write_json_atomic(out / "manifest.json", manifest)
     finished = set(manifest["finished"])
     starts = list(range(0, table.num_rows, shard_rows))

@@ -11,7 +11,7 @@ baseline (held out from their own document, ``heldout.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -20,8 +20,19 @@ from corpusmap.index.index import Index
 from corpusmap.match import measures as M
 from corpusmap.match.heldout import held_out_matching_statistics
 
-PASSTHROUGH = ("model", "sample_index", "temperature", "seed", "finish_reason", "doc_id",
-               "offset", "corpus_count", "noise", "noise_rate", "continuation")  # fmt: skip
+PASSTHROUGH = (
+    "model",
+    "sample_index",
+    "temperature",
+    "seed",
+    "finish_reason",
+    "doc_id",
+    "offset",
+    "corpus_count",
+    "noise",
+    "noise_rate",
+    "continuation",
+)
 
 
 @dataclass
@@ -85,16 +96,20 @@ def score_shard(index: Index, rows: pa.Table, p: MatchParams) -> dict[str, pa.Ta
     lengths = ms[pos]
     span_toks = [flat[a : a + b] for a, b in zip(pos.tolist(), lengths.tolist(), strict=True)]
     gen_ids = rows.column("gen_id").to_pylist()
-    spans = pa.table({
-        "gen_id": [gen_ids[k] for k in seq.tolist()],
-        "start": (pos - offs[seq]).astype(np.int64),
-        "length": lengths.astype(np.int64),
-        "corpus_count": np.asarray(index.count(span_toks) if span_toks else [], dtype=np.int64),
-        "in_prompt": mp[pos] >= lengths,
-        "doc_ids": pa.array(index.locate_docs(span_toks, limit=p.top_docs) if span_toks else [],
-                            type=pa.list_(pa.int64())),
-        "text": [index.tokenizer.decode(t) for t in span_toks],
-    })  # fmt: skip
+    spans = pa.table(
+        {
+            "gen_id": [gen_ids[k] for k in seq.tolist()],
+            "start": (pos - offs[seq]).astype(np.int64),
+            "length": lengths.astype(np.int64),
+            "corpus_count": np.asarray(index.count(span_toks) if span_toks else [], dtype=np.int64),
+            "in_prompt": mp[pos] >= lengths,
+            "doc_ids": pa.array(
+                index.locate_docs(span_toks, limit=p.top_docs) if span_toks else [],
+                type=pa.list_(pa.int64()),
+            ),
+            "text": [index.tokenizer.decode(t) for t in span_toks],
+        }
+    )
 
     nonprompt = np.where(mp < ms, ms, 0)
     cols: dict[str, Any] = {
@@ -133,16 +148,26 @@ def _extraction(
     n = rows.num_rows
     conts = _continuations(index, rows)
     if conts is None:
-        return {"extracted": pa.nulls(n, pa.bool_()), "prefix_match": pa.nulls(n, pa.int64()),
-                "token_match_frac": pa.nulls(n, pa.float64()), "dup_count": pa.nulls(n, pa.int64())}  # fmt: skip
+        return {
+            "extracted": pa.nulls(n, pa.bool_()),
+            "prefix_match": pa.nulls(n, pa.int64()),
+            "token_match_frac": pa.nulls(n, pa.float64()),
+            "dup_count": pa.nulls(n, pa.int64()),
+        }
     prefix, frac = M.extraction(out_toks, conts)
     extracted = [
         None if c is None else pm >= min(p.extraction_k or len(c), len(c))  # type: ignore[operator]
         for pm, c in zip(prefix, conts, strict=True)
     ]
     if {"index_prompt_ids", "index_continuation_ids"} <= set(rows.column_names):
-        full = [np.asarray((a or []) + (b or []), dtype=np.int64) for a, b in zip(
-            rows.column("index_prompt_ids").to_pylist(), rows.column("index_continuation_ids").to_pylist(), strict=True)]  # fmt: skip
+        full = [
+            np.asarray((a or []) + (b or []), dtype=np.int64)
+            for a, b in zip(
+                rows.column("index_prompt_ids").to_pylist(),
+                rows.column("index_continuation_ids").to_pylist(),
+                strict=True,
+            )
+        ]
     else:
         src = "original_prompt" if "original_prompt" in rows.column_names else "prompt"
         # token-level join: joining texts would fuse tokens at the seam for ids/words
@@ -151,14 +176,18 @@ def _extraction(
         full = [np.concatenate([a, b]) for a, b in zip(heads, tails, strict=True)]
     dup = index.count(full)
     dup_count = [d if c is not None else None for d, c in zip(dup, conts, strict=True)]  # type: ignore[arg-type]
-    return {"extracted": pa.array(extracted, pa.bool_()), "prefix_match": pa.array(prefix, pa.int64()),
-            "token_match_frac": pa.array(frac, pa.float64()), "dup_count": pa.array(dup_count, pa.int64())}  # fmt: skip
+    return {
+        "extracted": pa.array(extracted, pa.bool_()),
+        "prefix_match": pa.array(prefix, pa.int64()),
+        "token_match_frac": pa.array(frac, pa.float64()),
+        "dup_count": pa.array(dup_count, pa.int64()),
+    }
 
 
 def _nearest(index: Index, outputs: list[str]) -> dict[str, Any]:
     from corpusmap.index.minhash.query import near_duplicates
 
-    found = near_duplicates(index, outputs, limit=1)
+    found = cast(list[list[dict[str, Any]]], near_duplicates(index, outputs, limit=1))
     return {
         "nearest_doc_id": pa.array([f[0]["doc_id"] if f else None for f in found], pa.int64()),
         "nearest_jaccard": pa.array([f[0]["jaccard"] if f else None for f in found], pa.float64()),
@@ -170,8 +199,14 @@ def _baseline(index: Index, rows: pa.Table, p: MatchParams) -> pa.Table | None:
     if not {"continuation", "doc_id"} <= set(rows.column_names):
         return None
     seen: dict[str, int] = {}
-    for i, (pid, cont, doc) in enumerate(zip(rows.column("prompt_id").to_pylist(),
-            rows.column("continuation").to_pylist(), rows.column("doc_id").to_pylist(), strict=True)):  # fmt: skip
+    for i, (pid, cont, doc) in enumerate(
+        zip(
+            rows.column("prompt_id").to_pylist(),
+            rows.column("continuation").to_pylist(),
+            rows.column("doc_id").to_pylist(),
+            strict=True,
+        )
+    ):
         if cont and doc is not None and pid not in seen:
             seen[pid] = i
     if not seen:
@@ -181,13 +216,15 @@ def _baseline(index: Index, rows: pa.Table, p: MatchParams) -> pa.Table | None:
     ms_list = held_out_matching_statistics(index, seqs, take.column("doc_id").to_pylist())
     flat, offs = _flat(seqs)
     ms = np.concatenate(ms_list) if flat.size else flat
-    return pa.table({
-        "prompt_id": take.column("prompt_id"),
-        "doc_id": take.column("doc_id"),
-        "continuation": take.column("continuation"),
-        "n_tokens": np.diff(offs),
-        "longest_match": _per_seq_max(ms, offs),
-        "coverage": list(M.coverage(ms, offs, np.asarray(p.coverage_lengths, dtype=np.int64))),
-        "novelty": list(M.novelty(ms, offs, p.max_n)),
-        "self_repetition": M.self_repetition(flat, offs, p.repetition_n),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "prompt_id": take.column("prompt_id"),
+            "doc_id": take.column("doc_id"),
+            "continuation": take.column("continuation"),
+            "n_tokens": np.diff(offs),
+            "longest_match": _per_seq_max(ms, offs),
+            "coverage": list(M.coverage(ms, offs, np.asarray(p.coverage_lengths, dtype=np.int64))),
+            "novelty": list(M.novelty(ms, offs, p.max_n)),
+            "self_repetition": M.self_repetition(flat, offs, p.repetition_n),
+        }
+    )

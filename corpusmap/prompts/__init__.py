@@ -104,7 +104,7 @@ def make_prompts(
     positions = _sample_positions(lengths, need, pool, rng, ix if ix.spec.kind == "bytes" else None)
     spans = [ix.document_tokens(d)[o : o + need] for d, o in positions]
     counts = np.asarray(ix.count(spans) if spans else [], dtype=np.int64)
-    order = rng.permutation(len(positions))
+    order = rng.permutation(len(positions)).tolist()
     if from_duplicated:
         order = [i for i in order if counts[i] >= min_count]
         if not order:
@@ -112,9 +112,22 @@ def make_prompts(
                 f"no sampled span occurs {min_count}+ times; the corpus may have no duplicates"
             )
     chosen = sorted(order[:n], key=lambda i: positions[i])
-    rows: dict[str, list[Any]] = {k: [] for k in (
-        "prompt_id", "prompt", "continuation", "doc_id", "offset", "index_prompt_ids",
-        "index_continuation_ids", "corpus_count", "noise", "noise_rate", "original_prompt")}  # fmt: skip
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "prompt_id",
+            "prompt",
+            "continuation",
+            "doc_id",
+            "offset",
+            "index_prompt_ids",
+            "index_continuation_ids",
+            "corpus_count",
+            "noise",
+            "noise_rate",
+            "original_prompt",
+        )
+    }
     for k, i in enumerate(chosen):
         d, o = positions[i]
         toks = spans[i]
@@ -131,8 +144,12 @@ def make_prompts(
         rows["noise"].append(noise)
         rows["noise_rate"].append(noise_rate if noise else None)
     table = pa.table(rows)
-    table = table.replace_schema_metadata({"corpusmap.index": str(ix.path),
-                                           "corpusmap.index_fingerprint": ix.manifest["corpus_fingerprint"]})  # fmt: skip
+    table = table.replace_schema_metadata(
+        {
+            "corpusmap.index": str(ix.path),
+            "corpusmap.index_fingerprint": ix.manifest["corpus_fingerprint"],
+        }
+    )
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(str(out) + ".tmp")

@@ -47,7 +47,13 @@ class TokenizerSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenizerSpec:
-        return cls(**{k: data.get(k) for k in ("kind", "name", "vocab_size", "vocab_hash", "file")})
+        return cls(
+            kind=str(data["kind"]),
+            name=str(data["name"]),
+            vocab_size=int(data["vocab_size"]),
+            vocab_hash=str(data["vocab_hash"]),
+            file=data.get("file"),
+        )
 
     def same_vocabulary(self, other: TokenizerSpec) -> bool:
         return self.kind == other.kind and self.vocab_hash == other.vocab_hash

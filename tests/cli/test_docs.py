@@ -27,9 +27,17 @@ COMMANDS = _commands(cli)
 
 def test_the_pipeline_commands_exist() -> None:
     names = {p for p, _ in COMMANDS}
-    for expected in ("corpusmap index build", "corpusmap index count", "corpusmap index locate",
-                     "corpusmap index ntd", "corpusmap index match", "corpusmap prompts",
-                     "corpusmap classify", "corpusmap sql", "corpusmap demo"):  # fmt: skip
+    for expected in (
+        "corpusmap index build",
+        "corpusmap index count",
+        "corpusmap index locate",
+        "corpusmap index ntd",
+        "corpusmap index match",
+        "corpusmap prompts",
+        "corpusmap classify",
+        "corpusmap sql",
+        "corpusmap demo",
+    ):
         assert expected in names
 
 

@@ -18,7 +18,9 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli")
     src = write_jsonl(tmp / "c.jsonl", ["the cat sat on the mat", "the dog sat on the log"])
     out = tmp / "idx"
-    res = CliRunner().invoke(cli, ["index", "build", str(src), "--out", str(out), "--workers", "1", "--no-minhash"])
+    res = CliRunner().invoke(
+        cli, ["index", "build", str(src), "--out", str(out), "--workers", "1", "--no-minhash"]
+    )
     assert res.exit_code == 0, res.output
     assert "2 documents" in res.output
     return out
@@ -66,8 +68,10 @@ def test_errors_are_one_line_and_exit_1(tmp_path) -> None:
     """The installed entry point turns library errors into `error: ...` and exit status 1."""
     proc = subprocess.run(
         [sys.executable, "-m", "corpusmap", "index", "count", str(tmp_path / "nope"), "x"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: ") and "no such index folder" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -57,7 +57,9 @@ def test_killed_build_leaves_no_index_and_resumes(tmp_path, monkeypatch) -> None
     with pytest.raises(IndexFormatError, match="interrupted"):
         open_index(out)
     calls.clear()
-    monkeypatch.setattr(build_mod, "finish_shard", lambda *a: (calls.append(a[2]["name"]), real(*a))[1])
+    monkeypatch.setattr(
+        build_mod, "finish_shard", lambda *a: (calls.append(a[2]["name"]), real(*a))[1]
+    )
     build_index(src, out, **args)
     assert calls[0] == "shard-002"  # shards 0 and 1 were kept
     fresh = build_index(src, tmp_path / "fresh", **args)
@@ -69,7 +71,7 @@ def test_killed_build_leaves_no_index_and_resumes(tmp_path, monkeypatch) -> None
 
 def test_sigkill_mid_build_never_leaves_a_half_index(tmp_path) -> None:
     """kill -9 at an arbitrary moment: afterwards the index is absent or whole."""
-    src = write_jsonl(tmp_path / "c.jsonl", ["lorem ipsum dolor %d " % i * 50 for i in range(4000)])
+    src = write_jsonl(tmp_path / "c.jsonl", [f"lorem ipsum dolor {i} " * 50 for i in range(4000)])
     out = tmp_path / "idx"
     code = (
         "import sys; from corpusmap.index.build import build_index; "
@@ -115,8 +117,14 @@ def test_pretokenized_npy_with_eod(tmp_path) -> None:
     eod = 65535
     stream = np.array([t for d in docs for t in [*d, eod]], dtype=np.uint16)
     np.save(tmp_path / "tokens.npy", stream)
-    out = build_index(tmp_path / "tokens.npy", tmp_path / "idx", tokenizer="ids:50000",
-                      eod_id=eod, workers=1, minhash=False)  # fmt: skip
+    out = build_index(
+        tmp_path / "tokens.npy",
+        tmp_path / "idx",
+        tokenizer="ids:50000",
+        eod_id=eod,
+        workers=1,
+        minhash=False,
+    )
     ix = open_index(out)
     assert ix.n_docs == 30
     assert [ix.document_tokens(i).tolist() for i in range(30)] == docs
@@ -126,8 +134,14 @@ def test_reserved_token_ids_in_input_are_reported(tmp_path) -> None:
     stream = np.array([1, 2, 65534, 65535, 3, 65535], dtype=np.uint16)
     stream.tofile(tmp_path / "t.u16")
     with pytest.raises(InputError, match=r"t\.u16:1: token id 65534"):
-        build_index(tmp_path / "t.u16", tmp_path / "idx", tokenizer="ids:60000",
-                    eod_id=65535, workers=1, minhash=False)  # fmt: skip
+        build_index(
+            tmp_path / "t.u16",
+            tmp_path / "idx",
+            tokenizer="ids:60000",
+            eod_id=65535,
+            workers=1,
+            minhash=False,
+        )
     assert not (tmp_path / "idx").exists()
 
 
@@ -143,7 +157,9 @@ def test_bad_record_is_reported_or_skipped(tmp_path) -> None:
 
 
 def test_metadata_and_ids_are_kept(tmp_path) -> None:
-    src = write_jsonl(tmp_path / "c.jsonl", ["first doc", "second doc"], uid=["a", "b"], lang=["en", "fr"])
+    src = write_jsonl(
+        tmp_path / "c.jsonl", ["first doc", "second doc"], uid=["a", "b"], lang=["en", "fr"]
+    )
     out = build_index(src, tmp_path / "idx", id_field="uid", workers=1, minhash=False)
     hit = open_index(out).locate("second", limit=1)[0]
     assert hit["id"] == "b" and hit["meta"] == {"lang": "fr"} and hit["row"] == 2
@@ -153,10 +169,14 @@ def test_metadata_and_ids_are_kept(tmp_path) -> None:
 def test_parallel_build_equals_serial(tmp_path) -> None:
     docs = _docs(60, seed=5)
     a = open_index(build_from_docs(tmp_path, docs, name="a", vocab=100, shard_tokens=250))
-    b = open_index(build_from_docs(tmp_path, docs, name="b", vocab=100, shard_tokens=250, workers=2))
+    b = open_index(
+        build_from_docs(tmp_path, docs, name="b", vocab=100, shard_tokens=250, workers=2)
+    )
     assert a.manifest["corpus_fingerprint"] == b.manifest["corpus_fingerprint"]
     arrays = [(s["files"]["tokens.bin"], s["files"]["sa.bin"]) for s in a.manifest["shards"]]
-    assert arrays == [(s["files"]["tokens.bin"], s["files"]["sa.bin"]) for s in b.manifest["shards"]]
+    assert arrays == [
+        (s["files"]["tokens.bin"], s["files"]["sa.bin"]) for s in b.manifest["shards"]
+    ]
 
 
 def test_no_documents_is_an_error(tmp_path) -> None:

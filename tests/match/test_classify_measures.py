@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,9 +46,19 @@ def _generations(docs: list[list[int]], rng: np.random.Generator, n: int = 40):
             out = doc[-5:] + nxt[:5]
         else:  # random
             out = rng.integers(0, 40, size=int(rng.integers(0, 15))).tolist()
-        rows.append({"gen_id": f"g{g}", "prompt_id": f"p{g}", "prompt": _ids(prompt), "output": _ids(out),
-                     "continuation": _ids(doc[o + 6 : o + 12]), "doc_id": d,
-                     "_prompt": prompt, "_out": out, "_cont": doc[o + 6 : o + 12]})  # fmt: skip
+        rows.append(
+            {
+                "gen_id": f"g{g}",
+                "prompt_id": f"p{g}",
+                "prompt": _ids(prompt),
+                "output": _ids(out),
+                "continuation": _ids(doc[o + 6 : o + 12]),
+                "doc_id": d,
+                "_prompt": prompt,
+                "_out": out,
+                "_cont": doc[o + 6 : o + 12],
+            }
+        )
     return rows
 
 
@@ -71,9 +83,21 @@ def _contains(hay: list[int], needle: list[int]) -> bool:
 def test_measures_match_naive_references(corpus, tmp_path) -> None:
     docs, ix = corpus
     rows = _generations(docs, np.random.default_rng(5))
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
-    out = classify(table, ix, tmp_path / "res", min_span=3, coverage_lengths=[2, 4], max_n=3,
-                   repetition_n=2, minhash=False, patterns=False, shard_rows=7)  # fmt: skip
+    table = pa.Table.from_pylist(
+        [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    )
+    out = classify(
+        table,
+        ix,
+        tmp_path / "res",
+        min_span=3,
+        coverage_lengths=[2, 4],
+        max_n=3,
+        repetition_n=2,
+        minhash=False,
+        patterns=False,
+        shard_rows=7,
+    )
     gens = {r["gen_id"]: r for r in pq.read_table(out / "generations").to_pylist()}
     spans = pq.read_table(out / "spans").to_pylist()
     for r in rows:
@@ -95,7 +119,9 @@ def test_measures_match_naive_references(corpus, tmp_path) -> None:
         for n, nov in enumerate(g["novelty"], start=1):
             grams = [q[i : i + n] for i in range(len(q) - n + 1)]
             if grams:
-                assert nov == pytest.approx(sum(naive.count(docs, x) == 0 for x in grams) / len(grams))
+                assert nov == pytest.approx(
+                    sum(naive.count(docs, x) == 0 for x in grams) / len(grams)
+                )
             else:
                 assert nov is None or np.isnan(nov)
         nonprompt = [m for i, m in enumerate(ms) if m and not _contains(prompt, q[i : i + m])]
@@ -126,7 +152,9 @@ def test_prompt_copy_is_not_training_copy(corpus, tmp_path) -> None:
 def test_human_baseline_is_held_out_from_its_document(corpus, tmp_path) -> None:
     docs, ix = corpus
     rows = _generations(docs, np.random.default_rng(9), n=12)
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+    table = pa.Table.from_pylist(
+        [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    )
     out = classify(table, ix, tmp_path / "r", min_span=3, max_n=3, minhash=False, patterns=False)
     base = {b["prompt_id"]: b for b in pq.read_table(out / "baseline").to_pylist()}
     for r in rows:
@@ -138,7 +166,9 @@ def test_human_baseline_is_held_out_from_its_document(corpus, tmp_path) -> None:
 def test_resume_after_crash_and_refusal(corpus, tmp_path, monkeypatch) -> None:
     docs, ix = corpus
     rows = _generations(docs, np.random.default_rng(2), n=30)
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+    table = pa.Table.from_pylist(
+        [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    )
     args = dict(min_span=3, minhash=False, patterns=False, shard_rows=5)
     real, calls = run_mod.score_shard, []
 
@@ -167,9 +197,23 @@ def test_resume_after_crash_and_refusal(corpus, tmp_path, monkeypatch) -> None:
 def test_any_dump_with_named_fields(corpus, tmp_path) -> None:
     docs, ix = corpus
     dump = tmp_path / "other.jsonl"
-    dump.write_text('{"q": "1 2", "a": "%s", "uid": "x"}\n{"q": "", "a": "", "uid": "y"}\n' % _ids(docs[0][:9]))
-    out = classify(dump, ix, tmp_path / "r", prompt_field="q", output_field="a", id_field="uid",
-                   min_span=3, minhash=False, patterns=False)  # fmt: skip
+    dump.write_text(
+        json.dumps({"q": "1 2", "a": _ids(docs[0][:9]), "uid": "x"})
+        + "\n"
+        + json.dumps({"q": "", "a": "", "uid": "y"})
+        + "\n"
+    )
+    out = classify(
+        dump,
+        ix,
+        tmp_path / "r",
+        prompt_field="q",
+        output_field="a",
+        id_field="uid",
+        min_span=3,
+        minhash=False,
+        patterns=False,
+    )
     g = {r["gen_id"]: r for r in pq.read_table(out / "generations").to_pylist()}
     assert g["x"]["longest_match"] == 9 and g["y"]["n_tokens"] == 0
     with pytest.raises(CorpusmapError, match="no output column 'answer'"):

@@ -14,13 +14,17 @@ from tests.conftest import build_from_docs
 
 @pytest.fixture
 def ix(tmp_path):
-    texts = [f"document number {i} says something rather long about topic {i % 7}." for i in range(30)]
+    texts = [
+        f"document number {i} says something rather long about topic {i % 7}." for i in range(30)
+    ]
     texts += ["this exact sentence is repeated many times in the corpus."] * 5
     return open_index(build_from_docs(tmp_path, texts))
 
 
 def test_prompts_are_real_corpus_positions(ix, tmp_path) -> None:
-    t = make_prompts(ix, 20, prefix_tokens=10, continuation_tokens=8, seed=3, out=tmp_path / "p.parquet")
+    t = make_prompts(
+        ix, 20, prefix_tokens=10, continuation_tokens=8, seed=3, out=tmp_path / "p.parquet"
+    )
     assert t.num_rows == 20
     for row in t.to_pylist():
         doc = ix.document_tokens(row["doc_id"])

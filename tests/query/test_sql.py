@@ -32,10 +32,26 @@ def results(tmp_path_factory):
             toks = docs[d].split()
             cont = " ".join(toks[10:20])
             out = cont if rng.random() < copy_share else " ".join(rng.choice(words, size=10))
-            rows.append({"gen_id": f"{model}-{g}", "prompt": " ".join(toks[:10]), "output": out,
-                         "continuation": cont, "doc_id": d, "model": model})  # fmt: skip
-        folders.append(classify(pa.Table.from_pylist(rows), ix, tmp / model, min_span=3,
-                                minhash=False, patterns=False))  # fmt: skip
+            rows.append(
+                {
+                    "gen_id": f"{model}-{g}",
+                    "prompt": " ".join(toks[:10]),
+                    "output": out,
+                    "continuation": cont,
+                    "doc_id": d,
+                    "model": model,
+                }
+            )
+        folders.append(
+            classify(
+                pa.Table.from_pylist(rows),
+                ix,
+                tmp / model,
+                min_span=3,
+                minhash=False,
+                patterns=False,
+            )
+        )
     return folders
 
 
@@ -49,7 +65,9 @@ def test_macros_match_python(results) -> None:
         assert got == pytest.approx(np.mean([r["prefix_match"] >= 10 for r in g]))
         got = sql(folder, "SELECT novelty FROM novelty(2)").fetchall()[0][0]
         assert got == pytest.approx(np.nanmean([r["novelty"][1] for r in g]))
-        rows = sql(folder, "SELECT min_count, n, extraction_rate FROM extraction_by_duplicates()").fetchall()
+        rows = sql(
+            folder, "SELECT min_count, n, extraction_rate FROM extraction_by_duplicates()"
+        ).fetchall()
         assert sum(n for _, n, _ in rows) == len(g)
         assert sum(rate * n for _, n, rate in rows) == pytest.approx(sum(r["extracted"] for r in g))
 
@@ -63,15 +81,24 @@ def test_side_by_side_models(results) -> None:
 
 
 def test_spans_join_docs(results) -> None:
-    rel = sql(results[0], "SELECT s.length, d.doc_id FROM spans s JOIN docs d ON d.doc_id = s.doc_ids[1]")
+    rel = sql(
+        results[0], "SELECT s.length, d.doc_id FROM spans s JOIN docs d ON d.doc_id = s.doc_ids[1]"
+    )
     assert len(rel.fetchall()) == sql(results[0], "SELECT count(*) FROM spans").fetchall()[0][0]
     assert "pl" in dir(rel)
 
 
-@pytest.mark.parametrize("query", [
-    "COPY generations TO '/tmp/x.csv'", "CREATE TABLE t AS SELECT 1", "INSERT INTO t VALUES (1)",
-    "SELECT 1; DROP VIEW spans", "SET threads = 1", "ATTACH 'x.db'",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "query",
+    [
+        "COPY generations TO '/tmp/x.csv'",
+        "CREATE TABLE t AS SELECT 1",
+        "INSERT INTO t VALUES (1)",
+        "SELECT 1; DROP VIEW spans",
+        "SET threads = 1",
+        "ATTACH 'x.db'",
+    ],
+)
 def test_writes_are_refused(results, query) -> None:
     with pytest.raises(CorpusmapError, match="only read queries"):
         sql(results[0], query)
@@ -79,12 +106,20 @@ def test_writes_are_refused(results, query) -> None:
 
 def test_cli_formats(results, tmp_path) -> None:
     run = CliRunner().invoke
-    res = run(cli, ["sql", str(results[0]), "SELECT count(*) AS n FROM generations", "--format", "csv"])
+    res = run(
+        cli, ["sql", str(results[0]), "SELECT count(*) AS n FROM generations", "--format", "csv"]
+    )
     assert res.exit_code == 0 and res.output.split() == ["n", "40"]
-    res = run(cli, ["sql", *map(str, results), "SELECT results FROM generations LIMIT 1", "--format", "json"])
+    res = run(
+        cli,
+        ["sql", *map(str, results), "SELECT results FROM generations LIMIT 1", "--format", "json"],
+    )
     assert res.exit_code == 0 and '"results"' in res.output
     out = tmp_path / "x.parquet"
-    res = run(cli, ["sql", str(results[0]), "SELECT * FROM spans", "--format", "parquet", "--out", str(out)])
+    res = run(
+        cli,
+        ["sql", str(results[0]), "SELECT * FROM spans", "--format", "parquet", "--out", str(out)],
+    )
     assert res.exit_code == 0 and pq.read_table(out).num_rows > 0
     res = run(cli, ["sql", str(results[0]), "DELETE FROM spans"])
     assert res.exit_code == 1 and "only read queries" in res.output

@@ -34,8 +34,17 @@ def test_widths_leave_two_reserved_ids() -> None:
 
 def test_words_split_and_vocabulary_by_frequency() -> None:
     assert split_words("Don't stop—now, 3.5 times!") == [
-        "Don't", "stop", "—", "now", ",", "3", ".", "5", "times", "!",
-    ]  # fmt: skip
+        "Don't",
+        "stop",
+        "—",
+        "now",
+        ",",
+        "3",
+        ".",
+        "5",
+        "times",
+        "!",
+    ]
     tok = WordsTokenizer.from_counts(count_words(["b a b", "c b a"]))
     assert tok.vocab == ["b", "a", "c"]
     assert tok.encode("a b zebra").tolist() == [1, 0, tok.unknown]
@@ -97,8 +106,12 @@ def test_worker_encoding_equals_in_process(tmp_path) -> None:
     save_to_index(tok, tmp_path)
     texts = [f"alpha beta {i} gamma" for i in range(300)]
     batches = [(i, texts[i : i + 50]) for i in range(0, 300, 50)]
-    serial = [(p, [e.tolist() for e in enc]) for p, enc in encode_batches(tok, tmp_path, batches, 1)]
-    parallel = [(p, [e.tolist() for e in enc]) for p, enc in encode_batches(tok, tmp_path, batches, 2)]
+    serial = [
+        (p, [e.tolist() for e in enc]) for p, enc in encode_batches(tok, tmp_path, batches, 1)
+    ]
+    parallel = [
+        (p, [e.tolist() for e in enc]) for p, enc in encode_batches(tok, tmp_path, batches, 2)
+    ]
     assert serial == parallel and [p for p, _ in parallel] == [0, 50, 100, 150, 200, 250]
 
 
