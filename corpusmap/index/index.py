@@ -24,6 +24,7 @@ import numpy as np
 from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
 from corpusmap.index.format import read_manifest
+from corpusmap.index.prefix_table import first_token_table
 from corpusmap.index.shard import Shard
 from corpusmap.tokenizer import Tokenizer, load_from_index, resolve_tokenizer
 from corpusmap.tokenizer.spec import TokenizerSpec
@@ -90,7 +91,7 @@ class Index:
         arr[(arr < 0) | (arr >= self.unknown)] = self.unknown
         return arr
 
-    def _items(self, q: Query | Sequence[Query]) -> tuple[list[np.ndarray], bool]:
+    def _items(self, q: Any) -> tuple[list[np.ndarray], bool]:
         """(encoded items, whether a single item was given)."""
         if isinstance(q, str):
             return [self.encode(q)], True
@@ -115,7 +116,7 @@ class Index:
         flat, offs = self._flat(items)
         out = np.zeros(len(items), dtype=np.int64)
         for s in self.shards:
-            K.count_batch(s.tokens, s.sa, flat, offs, out)
+            K.count_batch(s.tokens, s.sa, flat, offs, out, first_token_table(s, self.separator))
         return int(out[0]) if single else out.tolist()
 
     def locate(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
@@ -164,7 +165,8 @@ class Index:
         flat, offs = self._flat(items)
         out = np.zeros(flat.size, dtype=np.int64)
         for s in self.shards:
-            K.matching_statistics_batch(s.tokens, s.sa, flat, offs, out)
+            table = first_token_table(s, self.separator)
+            K.matching_statistics_batch(s.tokens, s.sa, flat, offs, out, table)
         parts = [out[offs[k] : offs[k + 1]] for k in range(len(items))]
         return parts[0] if single else parts
 

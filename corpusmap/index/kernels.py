@@ -7,12 +7,14 @@ bound), so ``count(q) = hi - lo`` and ``locate`` reads positions ``sa[lo:hi]``.
 
 Narrowing: given the range of suffixes sharing a prefix of length ``d``, the range
 of those whose token at depth ``d`` equals ``c`` is a sub-range, found by binary
-search on that single token. Extending a match one token at a time therefore
-costs O(log N) per token, which is what matching statistics needs: ``ms[i]``
-(the longest prefix of ``q[i:]`` in the corpus) is extended from
-``max(ms[i-1] - 1, 0)``, since dropping the first token of a match leaves a
-match. Next-token distributions use the same order: within a pattern's range the
-following tokens are sorted, so each distinct next token is one binary search.
+search on that single token. Next-token distributions use it: within a pattern's
+range the following tokens are sorted, so each distinct next token is one search.
+
+The batched hot paths (``count_batch``, ``range_batch``, ``matching_statistics_batch``)
+run in ``kernels_lanes``: many searches side by side per thread so their cache misses
+overlap, starting inside the first token's block of ``sa`` (``prefix_table``) when a
+table is passed. Matching statistics there take one search per position: ``ms[i]``
+is the longest common prefix of ``q[i:]`` with its neighbours in suffix order.
 
 Separators never match: the corpus has them only between documents and a query
 never contains one (queries are checked), so no match runs across documents.
@@ -24,7 +26,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
+
+from corpusmap.index import kernels_lanes
+from corpusmap.index.kernels_lanes import NO_TABLE
 
 
 @numba.njit(cache=True, inline="always")
@@ -92,48 +96,19 @@ def narrow(tokens, sa, lo, hi, depth, c):  # type: ignore[no-untyped-def]
     return start, a
 
 
-@numba.njit(cache=True, parallel=True)
-def count_batch(tokens, sa, flat, offs, out):  # type: ignore[no-untyped-def]
-    """Add each query's occurrence count in this shard to ``out``."""
-    for k in prange(offs.shape[0] - 1):
-        lo, hi = find_range(tokens, sa, flat, offs[k], offs[k + 1], 0, sa.shape[0])
-        out[k] += hi - lo
+def count_batch(tokens, sa, flat, offs, out, table=NO_TABLE):  # type: ignore[no-untyped-def]
+    """Add each query's occurrence count in this shard to ``out`` (``kernels_lanes``)."""
+    kernels_lanes.count(tokens, sa, table, flat, offs, out)
 
 
-@numba.njit(cache=True, parallel=True)
-def range_batch(tokens, sa, flat, offs, lo_out, hi_out):  # type: ignore[no-untyped-def]
-    """Each query's suffix-array range in this shard."""
-    for k in prange(offs.shape[0] - 1):
-        lo, hi = find_range(tokens, sa, flat, offs[k], offs[k + 1], 0, sa.shape[0])
-        lo_out[k] = lo
-        hi_out[k] = hi
+def range_batch(tokens, sa, flat, offs, lo_out, hi_out, table=NO_TABLE):  # type: ignore[no-untyped-def]
+    """Each query's suffix-array range in this shard (``kernels_lanes``)."""
+    kernels_lanes.ranges(tokens, sa, table, flat, offs, lo_out, hi_out)
 
 
-@numba.njit(cache=True)
-def _ms_one(tokens, sa, q, s, e, out):  # type: ignore[no-untyped-def]
-    n_sa = sa.shape[0]
-    carry = 0
-    for i in range(s, e):
-        lo, hi = 0, n_sa
-        if carry > 0:  # q[i:i+carry] is known to occur
-            lo, hi = find_range(tokens, sa, q, i, i + carry, 0, n_sa)
-        d = carry
-        while i + d < e and lo < hi:
-            nlo, nhi = narrow(tokens, sa, lo, hi, d, q[i + d])
-            if nlo >= nhi:
-                break
-            lo, hi = nlo, nhi
-            d += 1
-        if d > out[i]:
-            out[i] = d
-        carry = d - 1 if d > 0 else 0
-
-
-@numba.njit(cache=True, parallel=True)
-def matching_statistics_batch(tokens, sa, flat, offs, out):  # type: ignore[no-untyped-def]
+def matching_statistics_batch(tokens, sa, flat, offs, out, table=NO_TABLE):  # type: ignore[no-untyped-def]
     """``out[i] = max(out[i], longest prefix of the query suffix at i in this shard)``."""
-    for k in prange(offs.shape[0] - 1):
-        _ms_one(tokens, sa, flat, offs[k], offs[k + 1], out)
+    kernels_lanes.matching_statistics(tokens, sa, table, flat, offs, out)
 
 
 @numba.njit(cache=True)
