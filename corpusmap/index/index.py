@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -47,23 +48,28 @@ class Index:
         self.width: str = self.manifest["token_width"]
         self.separator = int(self.manifest["separator_id"])
         self.unknown = int(self.manifest["unknown_id"])
-        if tokenizer is not None:
-            wanted = resolve_tokenizer(tokenizer)
-            if tokenizer == "words" or (
-                wanted is not None and not wanted.spec.same_vocabulary(self.spec)
-            ):
-                if not (tokenizer == "words" and self.spec.kind == "words"):
-                    raise TokenizerMismatchError(
-                        f"{self.path} was built with tokenizer {self.spec.name!r} "
-                        f"({self.spec.kind}), not {tokenizer!r}; query it with its own tokenizer "
-                        "(omit --tokenizer) or build an index with the one you need"
-                    )
+        if tokenizer is not None and not self._same_tokenizer(tokenizer):
+            raise TokenizerMismatchError(
+                f"{self.path} was built with tokenizer {self.spec.name!r} ({self.spec.kind}), "
+                f"not {tokenizer!r}; query it with its own tokenizer (omit --tokenizer) or "
+                "build an index with the one you need"
+            )
         self.shards = [Shard(self.path / r["name"], r, self.width) for r in self.manifest["shards"]]
         self._first_ids = np.array([s.first_doc_id for s in self.shards], dtype=np.int64)
 
+    def _same_tokenizer(self, spec: str) -> bool:
+        """Whether ``spec`` names this index's tokenizer (``words`` is learnt per corpus)."""
+        if spec == "words":
+            return self.spec.kind == "words"
+        wanted = resolve_tokenizer(spec)
+        return wanted is not None and wanted.spec.same_vocabulary(self.spec)
+
     def __repr__(self) -> str:
         m = self.manifest
-        return f"Index({str(self.path)!r}, docs={m['n_docs']}, tokens={m['n_tokens']}, tokenizer={self.spec.name!r})"
+        return (
+            f"Index({str(self.path)!r}, docs={m['n_docs']}, tokens={m['n_tokens']}, "
+            f"tokenizer={self.spec.name!r})"
+        )
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
@@ -102,6 +108,18 @@ class Index:
             return [self.encode(seq)], True
         return [self.encode(x) for x in seq], False
 
+    def _batch(self, q: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(flat ids, offsets, single) — a batch of id lists goes in with no per-item work."""
+        if isinstance(q, list | tuple) and q and all(type(x) is list for x in q):
+            lengths = np.fromiter((len(x) for x in q), dtype=np.int64, count=len(q))
+            offs = np.zeros(len(q) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offs[1:])
+            flat = np.fromiter(chain.from_iterable(q), dtype=np.int64, count=int(offs[-1]))
+            flat[(flat < 0) | (flat >= self.unknown)] = self.unknown
+            return flat, offs, False
+        items, single = self._items(q)
+        return *self._flat(items), single
+
     @staticmethod
     def _flat(items: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         offs = np.zeros(len(items) + 1, dtype=np.int64)
@@ -112,9 +130,8 @@ class Index:
     # ---- queries -------------------------------------------------------------
     def count(self, q: Query | Sequence[Query]) -> int | list[int]:
         """Occurrences of each n-gram in the corpus (exact, never across documents)."""
-        items, single = self._items(q)
-        flat, offs = self._flat(items)
-        out = np.zeros(len(items), dtype=np.int64)
+        flat, offs, single = self._batch(q)
+        out = np.zeros(offs.size - 1, dtype=np.int64)
         for s in self.shards:
             K.count_batch(s.tokens, s.sa, flat, offs, out, first_token_table(s, self.separator))
         return int(out[0]) if single else out.tolist()
@@ -136,8 +153,16 @@ class Index:
                 doc_ids, offsets = s.doc_at(pos)
                 for d, o in zip(doc_ids.tolist(), offsets.tolist(), strict=True):
                     rec = s.doc_record(d - s.first_doc_id)
-                    found[k].append({"doc_id": d, "offset": o, "id": rec["id"],
-                                     "source": rec["source"], "row": rec["row"], "meta": rec["meta"]})  # fmt: skip
+                    found[k].append(
+                        {
+                            "doc_id": d,
+                            "offset": o,
+                            "id": rec["id"],
+                            "source": rec["source"],
+                            "row": rec["row"],
+                            "meta": rec["meta"],
+                        }
+                    )
         for hits in found:
             hits.sort(key=lambda h: (h["doc_id"], h["offset"]))
         return found[0] if single else found
@@ -160,14 +185,18 @@ class Index:
         return res[0] if single else res
 
     def matching_statistics(self, q: Query | Sequence[Query]) -> np.ndarray | list[np.ndarray]:
-        """For each position i, the length of the longest prefix of q[i:] in the corpus."""
-        items, single = self._items(q)
-        flat, offs = self._flat(items)
+        """For each position i, the length of the longest prefix of q[i:] in the corpus.
+
+        Every position is an independent search (see ``kernels_lanes``), so many run
+        interleaved per thread; the maximum over shards is exact since documents
+        never span shards.
+        """
+        flat, offs, single = self._batch(q)
         out = np.zeros(flat.size, dtype=np.int64)
         for s in self.shards:
             table = first_token_table(s, self.separator)
             K.matching_statistics_batch(s.tokens, s.sa, flat, offs, out, table)
-        parts = [out[offs[k] : offs[k + 1]] for k in range(len(items))]
+        parts = np.split(out, offs[1:-1])
         return parts[0] if single else parts
 
     def longest_match(self, q: Query | Sequence[Query]) -> dict[str, int] | list[dict[str, int]]:
@@ -208,8 +237,10 @@ class Index:
         total = sum(counts.values())
         rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         texts = self.tokenizer.token_strings([t for t, _ in rows])
-        dist = [{"token": t, "text": txt, "count": c, "prob": c / total}
-                for (t, c), txt in zip(rows, texts, strict=True)]  # fmt: skip
+        dist = [
+            {"token": t, "text": txt, "count": c, "prob": c / total}
+            for (t, c), txt in zip(rows, texts, strict=True)
+        ]
         return {"length_used": used, "total": total, "distribution": dist}
 
     # ---- documents -----------------------------------------------------------
@@ -237,8 +268,19 @@ class Index:
     def info(self) -> dict[str, Any]:
         """A summary of the manifest (for ``corpusmap index info``)."""
         m = self.manifest
-        keys = ("format_version", "n_docs", "n_tokens", "n_shards", "token_width", "tokenizer",
-                "read_stats", "corpus_fingerprint", "created_at", "build", "minhash")  # fmt: skip
+        keys = (
+            "format_version",
+            "n_docs",
+            "n_tokens",
+            "n_shards",
+            "token_width",
+            "tokenizer",
+            "read_stats",
+            "corpus_fingerprint",
+            "created_at",
+            "build",
+            "minhash",
+        )
         info = {k: m.get(k) for k in keys}
         info["path"] = str(self.path)
         info["bytes_on_disk"] = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
