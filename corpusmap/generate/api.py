@@ -141,6 +141,8 @@ def generate(
     for name, value in (("num_samples", num_samples), ("batch_size", batch_size)):
         if value < 1:
             raise CorpusmapError(f"{name} must be >= 1, got {value}")
+    if engine not in ENGINES:
+        raise CorpusmapError(f"unknown engine {engine!r}; use one of {ENGINES}")
     if engine == "vllm":
         require_vllm()  # fail before reading anything
     chunk = part_rows or max(256, 4 * batch_size)

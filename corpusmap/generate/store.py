@@ -47,6 +47,11 @@ MANIFEST = "manifest.json"
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
+def _part_number(name: str) -> int:
+    match = PART_RE.match(name)
+    return int(match.group(1)) if match else -1
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -160,8 +165,9 @@ class RunWriter:
         for tmp in self.folder.glob(".part-*.parquet.tmp"):
             tmp.unlink()
         self.done: set[str] = set()
-        parts = []
-        for f in store.part_files(run):
+        parts: list[dict[str, Any]] = []
+        files = store.part_files(run)
+        for f in files:
             try:
                 ids = pq.read_table(f, columns=["gen_id"]).column("gen_id").to_pylist()
             except (OSError, pa.ArrowInvalid) as exc:
@@ -173,8 +179,7 @@ class RunWriter:
         entry["rows"] = sum(p["rows"] for p in parts)
         entry.setdefault("sessions", []).append(session)
         store.save_manifest()
-        last = max((int(PART_RE.match(p["file"]).group(1)) for p in parts), default=-1)  # type: ignore[union-attr]
-        self.next_part = last + 1
+        self.next_part = 1 + max((_part_number(f.name) for f in files), default=-1)
 
     def check_schema(self, schema: pa.Schema) -> None:
         """Refuse parts whose columns differ from the store's (readers need one schema)."""

@@ -46,18 +46,38 @@ def _read_jsonl(path: Path) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
+def _read_store(path: Path) -> pa.Table:
+    """A corpusmap generation store; with several runs, gen_ids get an ``rN:`` prefix."""
+    from corpusmap.generate.store import GenerationStore
+
+    store = GenerationStore(path)
+    n_runs = len(store.runs)
+    tables = []
+    for run in range(1, n_runs + 1):
+        if not store.part_files(run):
+            continue
+        table = store.to_arrow(run)
+        if n_runs > 1:
+            ids = pc.binary_join_element_wise(f"r{run}", table.column("gen_id"), ":")
+            table = table.set_column(table.column_names.index("gen_id"), "gen_id", ids)
+        tables.append(table)
+    if not tables:
+        raise InputError(str(path), "the generation store holds no finished parts yet")
+    return pa.concat_tables(tables, promote_options="default")
+
+
 def read_table(path: str | os.PathLike) -> pa.Table:
     """A generation dump as one Arrow table."""
     p = Path(path)
     if not p.exists():
         raise InputError(str(p), "does not exist")
     if p.is_dir():
-        files = [
-            f for f in p.rglob("*.parquet") if not any(part.startswith(".") for part in f.parts)
-        ]
+        if (p / "manifest.json").is_file():
+            return _read_store(p)
+        files = sorted(str(f) for f in p.rglob("*.parquet") if not f.name.startswith("."))
         if not files:
             raise InputError(str(p), "folder holds no .parquet files")
-        return ds.dataset(p, format="parquet", partitioning="hive").to_table()
+        return ds.dataset(files, format="parquet").to_table()
     if p.suffix == ".parquet":
         return pq.read_table(p)
     if p.suffix in (".jsonl", ".json", ".ndjson", ".gz"):

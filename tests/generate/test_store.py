@@ -136,3 +136,50 @@ def test_prompt_columns_must_match_the_store(tiny_model, tmp_path):
     generate(tiny_model, [{"prompt": "a cat", "doc_id": 1}], out, **KW)
     with pytest.raises(CorpusmapError, match="other columns"):
         generate(tiny_model, [{"prompt": "a dog", "source": "x"}], out, **KW)
+
+
+DRIVER = """
+import sys, time
+from corpusmap.generate.store import RunWriter
+real = RunWriter.write_part
+def slow(self, table):  # give the test time to kill between parts
+    path = real(self, table)
+    time.sleep(0.3)
+    return path
+RunWriter.write_part = slow
+from corpusmap.generate import generate
+from tests.generate.tiny import PROMPTS
+generate(sys.argv[1], PROMPTS, sys.argv[2], **{kw})
+"""
+
+
+def test_kill_9_then_resume(tiny_model, tmp_path):
+    """A real SIGKILL of a generating process: rerunning completes the store exactly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    kw = {**KW, "part_rows": 1}
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER.replace("{kw}", repr(kw)))
+    out = tmp_path / "G.parquet"
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    proc = subprocess.Popen([sys.executable, str(script), tiny_model, str(out)], env=env)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("part-*.parquet"))) < 3 and time.monotonic() < deadline:
+        assert proc.poll() is None, "driver ended before it could be killed"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(out.glob("part-*.parquet")))
+    assert 3 <= finished < N_ROWS
+    store = generate(tiny_model, PROMPTS, out, **kw)
+    assert store.summary["rows_skipped"] >= 3
+    full = rows_by_id(generate(tiny_model, PROMPTS, tmp_path / "full", **kw).to_arrow())
+    table = store.to_arrow()
+    assert table.num_rows == N_ROWS == len(set(table.column("gen_id").to_pylist()))
+    assert_same_rows(rows_by_id(table), full)
