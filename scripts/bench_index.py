@@ -24,8 +24,12 @@ random permutation of the ids, documents of log-normal length (mean ~1,000 token
 corpusmap reads ``data.u16`` (every document followed by 65535); infini-gram gets the same
 documents, each preceded by 0xFFFF, plus the uint64 byte offset of every document.
 
-It prints a table with every number, the ratios and the goals (PASS/MISS), and writes
-``bench_index.json`` to the work folder. Timings on a shared 2-core machine are noisy.
+Also: our queries again on the two-shard index (checked against the same answers), the
+latency of one query per call at 1 and 2 numba threads, and noise indicators (CPU time
+other processes used during each build, load averages, a hash of ``corpusmap/index``'s
+sources at start and end). It prints a table with every number, the ratios and the goals
+(PASS/MISS), and writes ``bench_index.json`` to the work folder. Timings on a shared
+2-core machine are noisy: 1-thread and 2-thread runs alternate so drift hits both alike.
 
 Run (infini-gram 2.6.0 and psutil must be installed):
 
@@ -332,31 +336,77 @@ def timed_threads(cases: dict[str, Any], repeat: int) -> tuple[dict[str, float],
     return out, last
 
 
-def bench_count(ix: Any, eng: Any, qs: list[list[int]], repeat: int) -> dict[str, Any]:
+def shard_extras(ix: Any, shard: Any) -> tuple[Any, ...]:
+    """Extra kernel arguments ``Index`` passes for a shard (the first-token table, if any)."""
+    import inspect
+
+    from corpusmap.index import kernels as K
+
+    if "table" not in inspect.signature(K.count_batch).parameters:
+        return ()
+    from corpusmap.index.prefix_table import first_token_table
+
+    return (first_token_table(shard, ix.separator),)
+
+
+def first_call(path: Path, qs: list[list[int]]) -> float:
+    """Seconds for the first count on a freshly opened index (JIT already warm)."""
+    from corpusmap.index.index import open_index
+
+    open_index(path).count(qs[:50])  # compile / load the JIT cache
+    t0 = time.perf_counter()
+    open_index(path).count(qs[:50])
+    return time.perf_counter() - t0
+
+
+def code_fingerprint() -> str:
+    """sha256 of corpusmap's index sources, to tell which version a run measured."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted((REPO / "corpusmap" / "index").glob("*.py")):
+        h.update(f.relative_to(REPO).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def bench_count(
+    ix: Any, eng: Any, qs: list[list[int]], repeat: int, ref: list[int] | None = None
+) -> dict[str, Any]:
+    """Time both tools' counts; with ``ref`` (infini-gram's counts) infini-gram is not rerun."""
     import numpy as np
 
     from corpusmap.index import kernels as K
 
-    ix.count(qs[:50])  # JIT warm-up (or cache load)
+    ix.count(qs[:50])  # JIT warm-up (or cache load), and any per-shard lookup tables
 
     def ig_all() -> list[int]:
         return [eng.count(input_ids=q)["count"] for q in qs]
 
-    ig_all()  # warm the page cache for infini-gram too
-    t_ig, best_ig, ig_counts = timed(ig_all, max(1, repeat // 2))
-    res: dict[str, Any] = {"n": len(qs), "ig_s": t_ig, "ig_best_s": best_ig, "loadavg_1m": 0.0}
+    res: dict[str, Any] = {"n": len(qs)}
+    if ref is None:
+        ig_all()  # warm the page cache for infini-gram too
+        res["ig_s"], res["ig_best_s"], ig_counts = timed(ig_all, max(1, repeat // 2))
+    else:
+        ig_counts = ref
+    res["_ref"] = ig_counts
     # the compiled kernel alone (queries already flattened) shows the Python overhead
     flat, offs = ix._flat([np.asarray(q, dtype=np.int64) for q in qs])
 
     def kernel() -> None:
         out = np.zeros(offs.size - 1, dtype=np.int64)
         for s in ix.shards:
-            K.count_batch(s.tokens, s.sa, flat, offs, out)
+            K.count_batch(s.tokens, s.sa, flat, offs, out, *shard_extras(ix, s))
 
     cases = {f"{what}_{t}t": (t, fn) for t in (1, 2)
              for what, fn in (("ours", lambda: ix.count(qs)), ("kernel", kernel))}  # fmt: skip
     times, last = timed_threads(cases, repeat)
     res.update(times)
+    # latency of one call with one query (what an interactive caller sees)
+    single = qs[: min(200, len(qs))]
+    one = {f"single_{t}t": (t, lambda: [ix.count(q) for q in single]) for t in (1, 2)}
+    for k, v in timed_threads(one, 1)[0].items():
+        if not k.endswith("_best_s"):
+            res[k.replace("_s", "_us_per_call")] = v / len(single) * 1e6
     res["loadavg_1m"] = os.getloadavg()[0]
     ours = last["ours_2t"]
     bad = [(q, a, b) for q, a, b in zip(qs, ours, ig_counts, strict=True) if a != b]
@@ -366,7 +416,10 @@ def bench_count(ix: Any, eng: Any, qs: list[list[int]], repeat: int) -> dict[str
     return res
 
 
-def bench_ms(ix: Any, eng: Any, seqs: list[list[int]], repeat: int) -> dict[str, Any]:
+def bench_ms(
+    ix: Any, eng: Any, seqs: list[list[int]], repeat: int, ref: list[list[int]] | None = None
+) -> dict[str, Any]:
+    """Time both tools' matching statistics; with ``ref`` infini-gram is not rerun."""
     import numpy as np
 
     n_tok = sum(len(s) for s in seqs)
@@ -379,8 +432,12 @@ def bench_ms(ix: Any, eng: Any, seqs: list[list[int]], repeat: int) -> dict[str,
             out.append([r - i for i, r in enumerate(rs)])  # rs[l] = l + match length
         return out
 
-    t_ig, _, ig_ms = timed(ig_all, 1)
-    res: dict[str, Any] = {"n_seqs": len(seqs), "n_tokens": n_tok, "ig_s": t_ig}
+    res: dict[str, Any] = {"n_seqs": len(seqs), "n_tokens": n_tok}
+    if ref is None:
+        res["ig_s"], _, ig_ms = timed(ig_all, 1)
+    else:
+        ig_ms = ref
+    res["_ref"] = ig_ms
     cases = {f"ours_{t}t": (t, lambda: ix.matching_statistics(seqs)) for t in (1, 2)}
     times, last = timed_threads(cases, repeat)
     res.update(times)
@@ -446,6 +503,10 @@ def report(r: dict[str, Any]) -> str:
             f"{c['kernel_1t_s'] / c['n'] * 1e6:.2f}/{c['kernel_2t_s'] / c['n'] * 1e6:.2f}",
             "",
         )
+    if "single_1t_us_per_call" in c:
+        add("  one query per call, µs/call 1t/2t",
+            f"{c['single_1t_us_per_call']:.0f}/{c['single_2t_us_per_call']:.0f}",
+            f"{per_q['ig_s']:.0f}")  # fmt: skip
     add("count results equal", "yes" if c["mismatches"] == 0 else f"{c['mismatches']} differ",
         "", "", "all equal", "PASS" if c["mismatches"] == 0 else "MISS")  # fmt: skip
     tps = {k: m["n_tokens"] / m[k] for k in ("ig_s", "ours_1t_s", "ours_2t_s")}
@@ -465,11 +526,19 @@ def report(r: dict[str, Any]) -> str:
         "", "", "all equal", "PASS" if eq else "MISS")  # fmt: skip
     if "count_2shards" in r:
         c2, m2 = r["count_2shards"], r["ms_2shards"]
+        eq2 = c2["mismatches"] == 0 and m2["mismatch_positions"] == 0
         add(
-            "2-shard index: count µs/q 2t, ms tok/s 1t",
-            f"{c2['ours_2t_s'] / c2['n'] * 1e6:.2f}, {m2['n_tokens'] / m2['ours_1t_s']:,.0f}",
+            f"{b2['n_shards']}-shard index: count µs/query 1t/2t",
+            f"{c2['ours_1t_s'] / c2['n'] * 1e6:.2f}/{c2['ours_2t_s'] / c2['n'] * 1e6:.2f}",
             "",
         )
+        add(
+            f"{b2['n_shards']}-shard index: match stats tok/s 1t/2t",
+            f"{m2['n_tokens'] / m2['ours_1t_s']:,.0f}/{m2['n_tokens'] / m2['ours_2t_s']:,.0f}",
+            "",
+        )
+        add(f"{b2['n_shards']}-shard index: results equal", "yes" if eq2 else "NO", "", "",
+            "all equal", "PASS" if eq2 else "MISS")  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = [fmt_row(row, widths) for row in rows]
     lines.insert(1, "-" * len(lines[0]))
@@ -484,6 +553,12 @@ def report(r: dict[str, Any]) -> str:
         f"1-min load average after count / match stats: {c['loadavg_1m']:.2f} / "
         f"{m['loadavg_1m']:.2f} on {os.cpu_count()} cores"
     )
+    if "first_call_s" in c:
+        lines.append(
+            f"first count (50 queries) on a freshly opened index: {c['first_call_s']:.3f} s"
+        )
+    fp0, fp1 = r.get("code_fingerprint_start"), r.get("code_fingerprint_end")
+    lines.append(f"corpusmap/index sources: {fp0}" + ("" if fp0 == fp1 else f" -> {fp1} (CHANGED)"))
     return "\n".join(lines)
 
 
@@ -527,6 +602,7 @@ def main() -> int:
         "args": {k: str(v) for k, v in vars(args).items()},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "code_fingerprint_start": code_fingerprint(),
     }
     prev_path = workdir / "bench_index.json"
     prev = json.loads(prev_path.read_text()) if args.reuse and prev_path.is_file() else {}
@@ -579,15 +655,22 @@ def main() -> int:
     eng = InfiniGramEngine(index_dir=str(workdir / "infini"), eos_token_id=65534,
                            vocab_size=65535, version=4, token_dtype="u16")  # fmt: skip
     log(f"count: {len(qs):,} queries")
+    first = first_call(workdir / "ours_1shard", qs)
     result["count"] = bench_count(ix, eng, qs, args.repeat)
+    result["count"]["first_call_s"] = first
     log(f"matching statistics: {len(seqs)} sequences")
     result["ms"] = bench_ms(ix, eng, seqs, args.repeat)
     log("same queries on the two-shard index (ours only)")
     ix2 = open_index(workdir / "ours_2shards")
-    result["count_2shards"] = bench_count(ix2, eng, qs[: max(1, len(qs) // 5)], args.repeat)
-    result["ms_2shards"] = bench_ms(ix2, eng, seqs[:4], args.repeat)
+    result["count_2shards"] = bench_count(ix2, eng, qs, args.repeat, result["count"]["_ref"])
+    result["ms_2shards"] = bench_ms(ix2, eng, seqs, args.repeat, result["ms"]["_ref"])
     del data, ix, ix2, eng
+    for key in ("count", "ms", "count_2shards", "ms_2shards"):
+        result[key].pop("_ref")
 
+    result["code_fingerprint_end"] = code_fingerprint()
+    if result["code_fingerprint_end"] != result["code_fingerprint_start"]:
+        log("WARNING: corpusmap/index sources changed during this run; numbers are mixed")
     table = report(result)
     result["table"] = table.splitlines()
     prev_path.write_text(json.dumps(result, indent=2, default=str))
@@ -602,7 +685,9 @@ def main() -> int:
     if not args.keep:
         for name in ("corpus", "ours_1shard", "ours_2shards", "infini", "infini_data"):
             shutil.rmtree(workdir / name, ignore_errors=True)
-    ok = result["count"]["mismatches"] == 0 and result["ms"]["mismatch_positions"] == 0
+    ok = all(result[k]["mismatches"] == 0 for k in ("count", "count_2shards")) and all(
+        result[k]["mismatch_positions"] == 0 for k in ("ms", "ms_2shards")
+    )
     return 0 if ok else 1
 
 

@@ -74,7 +74,14 @@ def query_options(fn: Any) -> Any:
 @click.option("--text-field", default="text", show_default=True, help="Record field with the text.")
 @click.option("--id-field", default=None, help="Record field with a document id.")
 @click.option("--lines", is_flag=True, help="Text files: one document per line.")
-@click.option("--shard-tokens", default=DEFAULT_SHARD_TOKENS, show_default=True, type=int)
+@click.option(
+    "--shard-tokens",
+    default=DEFAULT_SHARD_TOKENS,
+    show_default=True,
+    type=int,
+    help="Tokens per shard, one separator per document included; a shard closes at the "
+    "first document that reaches it.",
+)
 @click.option("--workers", default=None, type=int, help="Processes (default: all cores).")
 @click.option(
     "--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True

@@ -182,7 +182,8 @@ def build_index(
             tokenizer object (e.g. ``Index.tokenizer``, to index generations the same way).
         text_field / id_field: record fields holding the text and an optional id.
         lines: plain-text files hold one document per line.
-        shard_tokens: tokens per shard (a shard closes at the first document past it).
+        shard_tokens: tokens per shard, counting one separator per document (a shard
+            closes at the first document that reaches it).
         workers: processes for encoding and sorting (default: all cores).
         on_error: ``raise`` on bad records, or ``skip`` and count them.
         token_dtype / eod_id: for pre-tokenized inputs.

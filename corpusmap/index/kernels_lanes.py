@@ -153,9 +153,13 @@ def matching_statistics(tokens, sa, table, flat, offs, out, lanes=LANES):  # typ
     if flat.shape[0] == 0 or sa.shape[0] == 0:
         return
     ends = np.repeat(offs[1:], np.diff(offs)).astype(np.int64)
+    bounds = _chunks(flat.shape[0])
+    if bounds.shape[0] == 2:  # one chunk: opening a parallel region only waits for a thread
+        _ms_chunk(tokens, sa, table, flat, ends, bounds[0], bounds[1], out, lanes)
+        return
     old = numba.set_parallel_chunksize(1)  # a free thread takes the next chunk
     try:
-        _ms_run(tokens, sa, table, flat, ends, _chunks(flat.shape[0]), out, lanes)
+        _ms_run(tokens, sa, table, flat, ends, bounds, out, lanes)
     finally:
         numba.set_parallel_chunksize(old)
 
@@ -232,12 +236,17 @@ def _range_run(tokens, sa, table, flat, offs, bounds, lo, hi, nl):  # type: igno
 def ranges(tokens, sa, table, flat, offs, lo, hi, lanes=LANES):  # type: ignore[no-untyped-def]
     """Each query's suffix-array range ``[lo, hi)`` (empty: ``lo = hi`` = where it would be)."""
     n_q = offs.shape[0] - 1
-    if n_q > 0:
-        old = numba.set_parallel_chunksize(1)
-        try:
-            _range_run(tokens, sa, table, flat, offs, _chunks(n_q), lo, hi, lanes)
-        finally:
-            numba.set_parallel_chunksize(old)
+    if n_q == 0:
+        return
+    bounds = _chunks(n_q)
+    if bounds.shape[0] == 2:  # one chunk: no parallel region (it costs a scheduler tick)
+        _range_chunk(tokens, sa, table, flat, offs, bounds[0], bounds[1], lo, hi, lanes)
+        return
+    old = numba.set_parallel_chunksize(1)
+    try:
+        _range_run(tokens, sa, table, flat, offs, bounds, lo, hi, lanes)
+    finally:
+        numba.set_parallel_chunksize(old)
 
 
 def count(tokens, sa, table, flat, offs, out, lanes=LANES):  # type: ignore[no-untyped-def]
