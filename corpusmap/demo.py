@@ -2,9 +2,10 @@
 
 1. index the embedded corpus (King James Bible + Wikipedia leads) with the
    ``words`` tokenizer, so spans and patterns read as words;
-2. sample prompts from it (``prompts_per_kind`` ordinary positions plus as many
-   from text the corpus repeats, where memorisation is likeliest), each with its
-   true continuation;
+2. make prompts, each with its true continuation: ``prompts_per_kind`` sampled
+   positions, as many from text the corpus repeats, and the openings of a few
+   famous chapters (Genesis 1, Psalm 23, John 1...), which a model trained on
+   web text is likeliest to have memorised;
 3. generate greedy continuations with the embedded SmolLM2-135M-Instruct on CPU;
 4. classify them against the index (spans, coverage, novelty, extraction, the
    four pattern classes);
@@ -23,27 +24,71 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpusmap.index.build import build_index
-from corpusmap.index.index import open_index
+from corpusmap.index.index import Index, open_index
 from corpusmap.prompts import make_prompts
 
 SUMMARY_QUERIES = {
-    "copy rate (>= 8 words copied, not from the prompt)": "SELECT * FROM copy_rate(8)",
-    "memorization rate (first 8 words of the true continuation)": (
-        "SELECT * FROM memorization_rate(8)"
+    "copy rate: generations with a corpus match of >= L words not in their prompt": (
+        "SELECT L, avg((longest_nonprompt_match >= L)::DOUBLE) AS copy_rate "
+        "FROM generations, (VALUES (4), (6), (8), (12)) t(L) GROUP BY L ORDER BY L"
     ),
-    "novelty of 4-grams: model vs human baseline": (
-        "SELECT 'model' AS text, novelty FROM novelty(4) "
-        "UNION ALL SELECT 'human', novelty FROM baseline_novelty(4)"
+    "memorization: the first k words of the true continuation reproduced": (
+        "SELECT k, count(*) AS prompts, avg((prefix_match >= k)::DOUBLE) AS rate "
+        "FROM generations, (VALUES (1), (2), (4), (8)) t(k) "
+        "WHERE prefix_match IS NOT NULL GROUP BY k ORDER BY k"
+    ),
+    "novelty of n-grams: model vs human baseline (held out)": (
+        "SELECT n, (SELECT novelty FROM novelty(n)) AS model, "
+        "(SELECT novelty FROM baseline_novelty(n)) AS human "
+        "FROM (VALUES (1), (2), (3), (4), (6)) t(n) ORDER BY n"
     ),
     "pattern classes": (
-        "SELECT class, count(*) AS patterns FROM patterns GROUP BY class ORDER BY class"
+        "SELECT class, count(*) AS patterns, any_value(pattern) AS example "
+        "FROM patterns GROUP BY class ORDER BY class"
     ),
-    "longest copied spans": (
+    "longest copied spans (not from the prompt)": (
         "SELECT s.length, left(s.text, 70) AS span, d.id AS source FROM spans s "
         "JOIN docs d ON d.doc_id = s.doc_ids[1] WHERE NOT s.in_prompt "
         "ORDER BY s.length DESC LIMIT 5"
     ),
 }
+
+
+FAMOUS = [
+    "Genesis 1",
+    "Exodus 20",
+    "Psalms 23",
+    "Ecclesiastes 3",
+    "Matthew 6",
+    "John 1",
+    "1 Corinthians 13",
+]
+
+
+def chapter_openings(ix: Index, ids: list[str], prefix: int, continuation: int) -> pa.Table:
+    """Prompts at the start of the documents with these ids (same columns as make_prompts)."""
+    docs = pa.concat_tables([s.docs.select(["doc_id", "id"]) for s in ix.shards]).to_pylist()
+    by_id = {d["id"]: d["doc_id"] for d in docs}
+    rows = []
+    for k, name in enumerate(i for i in ids if i in by_id):
+        toks = ix.document_tokens(by_id[name])[: prefix + continuation]
+        prompt = ix.tokenizer.decode(toks[:prefix])
+        rows.append(
+            {
+                "prompt_id": f"f{k:06d}",
+                "prompt": prompt,
+                "continuation": ix.tokenizer.decode(toks[prefix:]),
+                "doc_id": by_id[name],
+                "offset": 0,
+                "index_prompt_ids": toks[:prefix].tolist(),
+                "index_continuation_ids": toks[prefix:].tolist(),
+                "corpus_count": ix.count(toks),
+                "noise": None,
+                "noise_rate": None,
+                "original_prompt": prompt,
+            }
+        )
+    return pa.Table.from_pylist(rows)
 
 
 def demo(
@@ -71,7 +116,8 @@ def demo(
         )
         ids = [f"r{i:06d}" for i in range(repeated.num_rows)]
         repeated = repeated.set_column(0, "prompt_id", pa.array(ids))
-        table = pa.concat_tables([ordinary, repeated])
+        famous = chapter_openings(ix, FAMOUS, prefix_tokens, continuation_tokens)
+        table = pa.concat_tables([ordinary, repeated, famous.cast(ordinary.schema)])
         pq.write_table(table, prompts_path)
     gens = generate(
         model,
@@ -82,7 +128,9 @@ def demo(
         id_field="prompt_id",
         stop=["\n\n"],
     )
-    results = classify(getattr(gens, "path", out / "generations.parquet"), ix, out / "results")
+    results = classify(
+        getattr(gens, "path", out / "generations.parquet"), ix, out / "results", min_span=6
+    )
     page = report(results, out / "report")
     summary = {title: sql(results, q).fetchall() for title, q in SUMMARY_QUERIES.items()}
     columns = {title: sql(results, q).columns for title, q in SUMMARY_QUERIES.items()}

@@ -83,6 +83,21 @@ def _per_seq_max(values: np.ndarray, offs: np.ndarray) -> np.ndarray:
     return out
 
 
+def _text_measures(
+    ms: np.ndarray, flat: np.ndarray, offs: np.ndarray, p: MatchParams
+) -> dict[str, pa.Array]:
+    """coverage@L, novelty@n, self-repetition; undefined values (too short) become null."""
+    lengths = np.asarray(p.coverage_lengths, dtype=np.int64)
+    listed = pa.list_(pa.float64())
+    return {
+        "coverage": pa.array(list(M.coverage(ms, offs, lengths)), listed, from_pandas=True),
+        "novelty": pa.array(list(M.novelty(ms, offs, p.max_n)), listed, from_pandas=True),
+        "self_repetition": pa.array(
+            M.self_repetition(flat, offs, p.repetition_n), pa.float64(), from_pandas=True
+        ),
+    }
+
+
 def score_shard(index: Index, rows: pa.Table, p: MatchParams) -> dict[str, pa.Table]:
     """Rows of ``generations``, ``spans`` and ``baseline`` for one shard of generations."""
     outputs = rows.column("output").to_pylist()
@@ -120,9 +135,7 @@ def score_shard(index: Index, rows: pa.Table, p: MatchParams) -> dict[str, pa.Ta
         "n_tokens": np.diff(offs),
         "longest_match": _per_seq_max(ms, offs),
         "longest_nonprompt_match": _per_seq_max(nonprompt, offs),
-        "coverage": list(M.coverage(ms, offs, np.asarray(p.coverage_lengths, dtype=np.int64))),
-        "novelty": list(M.novelty(ms, offs, p.max_n)),
-        "self_repetition": M.self_repetition(flat, offs, p.repetition_n),
+        **_text_measures(ms, flat, offs, p),
     }
     cols.update(_extraction(index, rows, out_toks, p))
     if p.minhash and index.manifest.get("minhash"):
@@ -223,8 +236,6 @@ def _baseline(index: Index, rows: pa.Table, p: MatchParams) -> pa.Table | None:
             "continuation": take.column("continuation"),
             "n_tokens": np.diff(offs),
             "longest_match": _per_seq_max(ms, offs),
-            "coverage": list(M.coverage(ms, offs, np.asarray(p.coverage_lengths, dtype=np.int64))),
-            "novelty": list(M.novelty(ms, offs, p.max_n)),
-            "self_repetition": M.self_repetition(flat, offs, p.repetition_n),
+            **_text_measures(ms, flat, offs, p),
         }
     )
