@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpusmap.errors import CorpusmapError
 from corpusmap.index.build import build_index
 from corpusmap.index.index import Index, open_index
 from corpusmap.prompts import make_prompts
@@ -111,11 +112,19 @@ def demo(
     prompts_path = out / "prompts.parquet"
     if not prompts_path.is_file():
         ordinary = make_prompts(ix, prompts_per_kind, prefix_tokens, continuation_tokens, seed=0)
-        repeated = make_prompts(
-            ix, prompts_per_kind, prefix_tokens, continuation_tokens, seed=1, from_duplicated=True
-        )
-        ids = [f"r{i:06d}" for i in range(repeated.num_rows)]
-        repeated = repeated.set_column(0, "prompt_id", pa.array(ids))
+        try:  # repeated spans this long are rare in this corpus: take what sampling finds
+            repeated = make_prompts(
+                ix,
+                prompts_per_kind,
+                prefix_tokens,
+                continuation_tokens,
+                seed=1,
+                from_duplicated=True,
+            )
+            ids = [f"r{i:06d}" for i in range(repeated.num_rows)]
+            repeated = repeated.set_column(0, "prompt_id", pa.array(ids))
+        except CorpusmapError:
+            repeated = ordinary.slice(0, 0)
         famous = chapter_openings(ix, FAMOUS, prefix_tokens, continuation_tokens)
         table = pa.concat_tables([ordinary, repeated, famous.cast(ordinary.schema)])
         pq.write_table(table, prompts_path)
