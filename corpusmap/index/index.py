@@ -7,8 +7,8 @@ combined exactly: counts add up, matching statistics take the maximum (documents
 never span shards), next-token distributions come from the shards that reach the
 longest context.
 
-What it leaves out: near-duplicate search lives in ``index/minhash`` (wired in as
-``Index.near_duplicates``); ``verify`` (full checksums, sort order) in ``verify.py``.
+What it leaves out: near-duplicate search lives in ``index/minhash`` (reached through
+``Index.near_duplicates`` and ``Index.duplicates``); ``verify`` in ``verify.py``.
 """
 
 from __future__ import annotations
@@ -242,6 +242,30 @@ class Index:
             for (t, c), txt in zip(rows, texts, strict=True)
         ]
         return {"length_used": used, "total": total, "distribution": dist}
+
+    # ---- near-duplicates (MinHash) ------------------------------------------------
+    def near_duplicates(
+        self,
+        texts: Query | Sequence[Query],
+        threshold: float | None = None,
+        limit: int = 10,
+        exact: bool = False,
+    ) -> Any:
+        """Corpus documents whose MinHash Jaccard with each text is >= ``threshold``.
+
+        Returns per text a list of ``{doc_id, jaccard, id, source, row, meta}``
+        (plus ``exact_jaccard`` with ``exact``), most similar first; a single text
+        gives a single list. ``threshold`` defaults to the one the index was built for.
+        """
+        from corpusmap.index.minhash.query import near_duplicates
+
+        return near_duplicates(self, texts, threshold=threshold, limit=limit, exact=exact)
+
+    def duplicates(self, threshold: float | None = None) -> Any:
+        """Clusters of near-duplicate corpus documents: doc_id, cluster_id, cluster_size."""
+        from corpusmap.index.minhash.dups import self_duplicates
+
+        return self_duplicates(self, threshold)
 
     # ---- documents -----------------------------------------------------------
     def _shard_of(self, doc_id: int) -> tuple[Shard, int]:

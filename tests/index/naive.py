@@ -10,7 +10,9 @@ def occurrences(docs: list[list[int]], q: list[int]) -> list[tuple[int, int]]:
     n = len(q)
     if n == 0:
         return [(d, i) for d, doc in enumerate(docs) for i in range(len(doc))]
-    return [(d, i) for d, doc in enumerate(docs) for i in range(len(doc) - n + 1) if doc[i : i + n] == q]
+    return [
+        (d, i) for d, doc in enumerate(docs) for i in range(len(doc) - n + 1) if doc[i : i + n] == q
+    ]
 
 
 def count(docs: list[list[int]], q: list[int]) -> int:

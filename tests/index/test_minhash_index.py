@@ -153,6 +153,17 @@ def test_records_carry_metadata_and_batches_equal_single_calls(corpus, queries) 
     assert together[1] == [] and together[2] == []
     assert near_duplicates(ix, ix.document_tokens(5)) == near_duplicates(ix, [texts[5]])[0]
     assert len(near_duplicates(ix, texts[0], limit=2)) == 2
+    assert near_duplicates(ix, []) == []
+    assert near_duplicates(ix, [[-1, 2**40, 3, 4, 5]]) == [[]]  # ids the corpus cannot hold
+
+
+def test_tokenizing_in_worker_processes_changes_nothing(corpus, queries, monkeypatch) -> None:
+    from corpusmap.index.minhash import query as query_mod
+
+    ix, _, _ = corpus
+    monkeypatch.setattr(query_mod, "_ENCODE_BATCH", 4)  # 16+ texts go to 2 processes
+    batch = [q for q, _ in queries[:20]]
+    assert near_duplicates(ix, batch, workers=2) == near_duplicates(ix, batch)
 
 
 def _stored(ix) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -192,7 +203,12 @@ def test_band_join_candidates_equal_datasketch_minhashlsh(corpus, queries) -> No
     assert ours == theirs and len(ours) > len(queries) // 2
 
 
-def test_self_duplicates_finds_planted_clusters(corpus) -> None:
+@pytest.mark.parametrize("star_cap", [64, 2])
+def test_self_duplicates_finds_planted_clusters(corpus, star_cap, monkeypatch) -> None:
+    """Also with buckets of > 2 docs linked as stars (the mass-duplication path)."""
+    from corpusmap.index.minhash import dups as dups_mod
+
+    monkeypatch.setattr(dups_mod, "STAR_CAP", star_cap)
     ix, _, clusters = corpus
     table = self_duplicates(ix)
     assert table.column_names == ["doc_id", "cluster_id", "cluster_size"]
@@ -251,3 +267,19 @@ def test_bytes_index_across_shards_and_small_chunks(tmp_path, monkeypatch) -> No
     hits = near_duplicates(ix, [texts[d] for d in (0, 57, 119)] + ["ab"])
     assert [h[0]["doc_id"] for h in hits] == [0, 57, 119, 120]
     assert verify_minhash(path) == []
+
+
+def test_index_methods_reach_the_minhash_index(tmp_path) -> None:
+    """``Index.near_duplicates`` / ``Index.duplicates`` are the module functions' API faces."""
+    from corpusmap.index.index import open_index
+    from tests.conftest import build_from_docs
+
+    base = "the quick brown fox jumps over the lazy dog near the quiet river bank today"
+    texts = [base, base + " again", "something else entirely about other unrelated matters here"]
+    ix = open_index(build_from_docs(tmp_path, texts, tokenizer="words", minhash=True))
+    hits = ix.near_duplicates(base, threshold=0.5)
+    assert [h["doc_id"] for h in hits][:1] == [0] and hits[0]["jaccard"] == 1.0
+    batch = ix.near_duplicates([base, "nothing like it at all, zebra"], threshold=0.5)
+    assert batch[0] == hits and batch[1] == []
+    clusters = ix.duplicates(threshold=0.5).to_pylist()
+    assert {c["doc_id"] for c in clusters} == {0, 1}

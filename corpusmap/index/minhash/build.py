@@ -53,7 +53,8 @@ SHINGLE_HASH = "corpusmap-shingle-v1"  # names the shingle hash in signature.py
 def numba_threads(workers: int) -> Iterator[None]:
     """Run the kernels on ``workers`` threads (capped by numba's pool), then restore."""
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    numba.set_num_threads(max(1, min(workers, limit)))
     try:
         yield
     finally:

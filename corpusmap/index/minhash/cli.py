@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -68,6 +68,7 @@ def _snippet(ix: Any, doc_id: int, width: int = 48) -> str:
 )
 @click.option("--limit", default=10, show_default=True, help="Most documents per text.")
 @click.option("--exact", is_flag=True, help="Also compute exact shingle Jaccard; filter by it.")
+@click.option("--workers", default=1, show_default=True, help="Tokenizer processes (big --file).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list per text).")
 def near_dups_cmd(
     index: str,
@@ -78,6 +79,7 @@ def near_dups_cmd(
     threshold: float | None,
     limit: int,
     exact: bool,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Corpus documents that near-duplicate each TEXT (MinHash LSH, estimated Jaccard)."""
@@ -90,7 +92,10 @@ def near_dups_cmd(
     if tokens:
         items = [[int(t) for t in s.split()] for s in items]
     ix = open_index(index)
-    res = near_duplicates(ix, items, threshold=threshold, limit=limit, exact=exact)
+    found = near_duplicates(
+        ix, items, threshold=threshold, limit=limit, exact=exact, workers=workers
+    )
+    res = cast(list[list[dict[str, Any]]], found)  # a list of texts -> a list per text
     if as_json:
         click.echo(json.dumps(res, ensure_ascii=False, default=str))
         return
@@ -144,7 +149,7 @@ def dups_cmd(index: str, threshold: float | None, as_json: bool, out: str | None
         table.column("doc_id").to_pylist(), table.column("cluster_id").to_pylist(), strict=True
     ):
         groups.setdefault(c, []).append(d)
-    clusters = [
+    clusters: list[dict[str, Any]] = [
         {"cluster_id": c, "cluster_size": len(ds), "doc_ids": ds} for c, ds in groups.items()
     ]
     if as_json:

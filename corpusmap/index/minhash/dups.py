@@ -8,7 +8,9 @@ it, so every document gets a cluster size. Steps:
    ``m <= STAR_CAP``; a bigger bucket (mass duplication: the same boilerplate
    thousands of times) links each member to the bucket's first document
    instead, so the pair count stays linear;
-2. each pair verified by estimated Jaccard >= threshold (stored signatures);
+2. each pair verified by estimated Jaccard >= threshold: the signatures of the
+   documents in any pair are read in one pass over ``signatures.parquet``
+   (memory grows with the number of such documents, not the corpus);
 3. connected components of the verified pairs (scipy) are the clusters; a
    cluster's id is its smallest doc_id.
 
@@ -26,14 +28,22 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from corpusmap.index.minhash.query import estimate_pairs
-from corpusmap.index.minhash.store import BANDS, MINHASH_DIR, SignatureReader, load_params
+from corpusmap.index.minhash.signature import estimated_jaccard
+from corpusmap.index.minhash.store import (
+    BANDS,
+    MINHASH_DIR,
+    SignatureReader,
+    duckdb_cursor,
+    load_params,
+)
 from corpusmap.progress import progress_bar
 
 STAR_CAP = 64
 
 _PAIRS_SQL = """
-WITH multi AS (
+WITH bands AS (
+    SELECT band, bucket, doc_id FROM read_parquet($path)
+), multi AS (
     SELECT band, bucket, count(*) AS n, min(doc_id) AS first
     FROM bands GROUP BY band, bucket HAVING count(*) > 1
 ), members AS (
@@ -56,14 +66,12 @@ SCHEMA = pa.schema(
 
 def candidate_pairs(index_path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``x < y`` of documents sharing at least one band bucket (see step 1)."""
-    import duckdb
-
-    con = duckdb.connect()
+    cur = duckdb_cursor()
     try:
-        con.read_parquet(str(Path(index_path) / MINHASH_DIR / BANDS)).create_view("bands")
-        res = con.execute(_PAIRS_SQL, {"cap": STAR_CAP}).fetchnumpy()
+        path = str(Path(index_path) / MINHASH_DIR / BANDS)
+        res = cur.execute(_PAIRS_SQL, {"cap": STAR_CAP, "path": path}).fetchnumpy()
     finally:
-        con.close()
+        cur.close()
     return res["x"].astype(np.int64), res["y"].astype(np.int64)
 
 
@@ -96,18 +104,19 @@ def self_duplicates(index: Any, threshold: float | None = None) -> pa.Table:
     params = load_params(index.path)
     thr = float(params["threshold"] if threshold is None else threshold)
     with progress_bar() as prog:
-        task = prog.add_task("near-duplicate pairs", total=None, unit="pair")
+        task = prog.add_task("verify near-duplicate pairs", total=None, unit="pair")
         x, y = candidate_pairs(index.path)
         prog.update(task, total=x.size)
-        order = np.argsort(x, kind="stable")
-        x, y = x[order], y[order]
-        reader = SignatureReader(Path(index.path), int(params["num_perm"]))
+        # one pass over the signature file for every document in a pair; memory grows
+        # with the number of such documents, not with the corpus
+        nodes = np.unique(np.concatenate([x, y]))
+        sigs = SignatureReader(Path(index.path), int(params["num_perm"])).take(nodes)
+        xi, yi = np.searchsorted(nodes, x), np.searchsorted(nodes, y)
         ok = np.zeros(x.size, dtype=bool)
-        step = 1 << 18
+        step = 1 << 16
         for lo in range(0, x.size, step):
             hi = min(lo + step, x.size)
-            est = estimate_pairs(reader, reader.take(x[lo:hi]), y[lo:hi])
-            ok[lo:hi] = est >= thr
+            ok[lo:hi] = estimated_jaccard(sigs[xi[lo:hi]], sigs[yi[lo:hi]]) >= thr
             prog.advance(task, hi - lo)
     doc, cid, size = _clusters(x[ok], y[ok])
     order = np.lexsort((doc, cid, -size))

@@ -33,9 +33,16 @@ from corpusmap.errors import CorpusmapError
 from corpusmap.index.minhash.exact import set_jaccard, shingle_set
 from corpusmap.index.minhash.lsh import bands_table
 from corpusmap.index.minhash.signature import signatures_of
-from corpusmap.index.minhash.store import BANDS, MINHASH_DIR, SignatureReader, load_params
+from corpusmap.index.minhash.store import (
+    BANDS,
+    MINHASH_DIR,
+    SignatureReader,
+    duckdb_cursor,
+    load_params,
+)
 
 _PAIR_CHUNK = 1 << 16
+_ENCODE_BATCH = 1024
 
 TextLike = str | Sequence[int] | np.ndarray
 
@@ -47,18 +54,16 @@ def band_matches(index_path: Path, table: Any) -> tuple[np.ndarray, np.ndarray]:
         index_path: the index folder.
         table: Arrow table ``(band, bucket, doc_id)`` whose ``doc_id`` is a query id.
     """
-    import duckdb
-
-    con = duckdb.connect()
+    cur = duckdb_cursor()
     try:
-        con.register("q", table)
-        con.read_parquet(str(Path(index_path) / MINHASH_DIR / BANDS)).create_view("bands")
-        res = con.execute(
+        cur.register("q", table)
+        res = cur.execute(
             "SELECT DISTINCT q.doc_id AS qid, b.doc_id AS doc_id "
-            "FROM q JOIN bands b ON q.band = b.band AND q.bucket = b.bucket"
+            "FROM q JOIN read_parquet($bands) b ON q.band = b.band AND q.bucket = b.bucket",
+            {"bands": str(Path(index_path) / MINHASH_DIR / BANDS)},
         ).fetchnumpy()
     finally:
-        con.close()
+        cur.close()
     return res["qid"].astype(np.int64), res["doc_id"].astype(np.int64)
 
 
@@ -103,8 +108,32 @@ def query_signatures(
     return qid[ok], doc[ok], est[ok]
 
 
-def encode_texts(index: Any, texts: TextLike | Sequence[TextLike]) -> tuple[list[np.ndarray], bool]:
-    """Token ids of each text (strings in one ``encode_batch`` call); whether one was given."""
+def _encode_strings(index: Any, texts: list[str], workers: int) -> list[np.ndarray]:
+    """Encode; big lists in batches with a progress bar, in ``workers`` processes."""
+    from corpusmap.progress import progress_bar
+    from corpusmap.tokenizer.parallel import encode_batches
+
+    if len(texts) <= _ENCODE_BATCH:
+        return list(index.tokenizer.encode_batch(texts))
+    batches = ((None, texts[i : i + _ENCODE_BATCH]) for i in range(0, len(texts), _ENCODE_BATCH))
+    procs = workers if len(texts) >= 4 * _ENCODE_BATCH else 1
+    out: list[np.ndarray] = []
+    with progress_bar() as prog:
+        task = prog.add_task("tokenize queries", total=len(texts), unit="text")
+        for _, encoded in encode_batches(index.tokenizer, index.path, batches, procs):
+            out.extend(encoded)
+            prog.advance(task, len(encoded))
+    return out
+
+
+def encode_texts(
+    index: Any, texts: TextLike | Sequence[TextLike], workers: int = 1
+) -> tuple[list[np.ndarray], bool]:
+    """Token ids of each text with the index's tokenizer; whether a single text was given.
+
+    Strings are encoded in batches (in ``workers`` processes when there are many);
+    token-id arrays pass through, ids the corpus cannot hold mapped to ``unknown``.
+    """
     if isinstance(texts, str) or (isinstance(texts, np.ndarray) and texts.ndim == 1):
         items: list[Any] = [texts]
         single = True
@@ -114,17 +143,18 @@ def encode_texts(index: Any, texts: TextLike | Sequence[TextLike]) -> tuple[list
         if single:
             items = [np.asarray(items, dtype=np.int64)]
     where = [i for i, x in enumerate(items) if isinstance(x, str)]
-    encoded = index.tokenizer.encode_batch([items[i] for i in where]) if where else []
+    encoded = _encode_strings(index, [items[i] for i in where], workers) if where else []
     out = [np.zeros(0, np.int64)] * len(items)
     for i, ids in zip(where, encoded, strict=True):
         out[i] = np.asarray(ids, dtype=np.int64)
     unknown = int(index.unknown)
     for i, x in enumerate(items):
         if not isinstance(x, str):
-            arr = np.asarray(x, dtype=np.int64).copy()
+            arr = np.asarray(x, dtype=np.int64)
             if arr.ndim != 1:
                 raise CorpusmapError("a token-id query must be a flat list of integers")
-            arr[(arr < 0) | (arr >= unknown)] = unknown
+            if arr.size and (arr.min() < 0 or arr.max() >= unknown):
+                arr = np.where((arr < 0) | (arr >= unknown), unknown, arr)
             out[i] = arr
     return out, single
 
@@ -146,6 +176,7 @@ def near_duplicates(
     threshold: float | None = None,
     limit: int | None = 10,
     exact: bool = False,
+    workers: int = 1,
 ) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
     """Corpus documents near-duplicating each text, by MinHash LSH (see module docstring).
 
@@ -155,6 +186,7 @@ def near_duplicates(
         threshold: minimum Jaccard (default: the threshold the index was built for).
         limit: most documents returned per text (None: all).
         exact: also compute exact shingle-set Jaccard and filter/rank by it.
+        workers: tokenizer processes for big batches of strings.
 
     Returns:
         Per text, records sorted by similarity: ``doc_id``, ``jaccard`` (estimated),
@@ -165,7 +197,7 @@ def near_duplicates(
     thr = float(params["threshold"] if threshold is None else threshold)
     if not 0.0 <= thr <= 1.0:
         raise CorpusmapError(f"threshold must be between 0 and 1, got {thr}")
-    items, single = encode_texts(index, texts)
+    items, single = encode_texts(index, texts, workers)
     n, num_perm = int(params["shingle"]), int(params["num_perm"])
     sigs = signatures_of(
         items, num_perm=num_perm, shingle=n, seed=int(params["seed"]), scheme=params["scheme"]
@@ -180,17 +212,36 @@ def near_duplicates(
         qid, doc, est, exact_j = qid[ok], doc[ok], est[ok], exact_j[ok]
     pick = _top(qid, doc, exact_j if exact_j is not None else est, limit)
     results: list[list[dict[str, Any]]] = [[] for _ in items]
+    info = _metadata(index, doc[pick])
     for p in pick.tolist():
         d = int(doc[p])
-        info = index.document_info(d)
         rec = {"doc_id": d, "jaccard": float(est[p])}
         if exact_j is not None:
             rec["exact_jaccard"] = float(exact_j[p])
-        rec.update(
-            id=info.get("id"), source=info.get("source"), row=info.get("row"), meta=info.get("meta")
-        )
+        rec.update(info[d])
         results[int(qid[p])].append(rec)
     return results[0] if single else results
+
+
+def _metadata(index: Any, doc_ids: np.ndarray) -> dict[int, dict[str, Any]]:
+    """``id, source, row, meta`` of each document: one ``take`` per shard, not one per doc."""
+    import json
+
+    import pyarrow as pa
+
+    ids = np.unique(np.asarray(doc_ids, dtype=np.int64))
+    firsts = np.array([s.first_doc_id for s in index.shards], dtype=np.int64)
+    which = np.searchsorted(firsts, ids, side="right") - 1
+    out: dict[int, dict[str, Any]] = {}
+    for k in np.unique(which).tolist():
+        shard, sel = index.shards[k], ids[which == k]
+        rows = shard.docs.take(pa.array(sel - shard.first_doc_id))
+        for d, row in zip(
+            sel.tolist(), rows.select(["id", "source", "row", "meta"]).to_pylist(), strict=True
+        ):
+            row["meta"] = json.loads(row["meta"]) if row["meta"] else {}
+            out[d] = row
+    return out
 
 
 def _exact_scores(

@@ -161,7 +161,8 @@ def signatures(
     """MinHash signatures of the documents ``tokens[starts[i] : starts[i] + lengths[i]]``.
 
     Args:
-        tokens: token ids (any unsigned/signed integer dtype; ids must be >= 0).
+        tokens: token ids, 0 <= id < 2^32 (converted to uint32 unless they are already,
+            so the kernel is compiled once).
         starts / lengths: where each document lies in ``tokens``.
         num_perm / shingle / seed / scheme: as in datasketch; shingle in tokens.
 
@@ -175,7 +176,7 @@ def signatures(
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     out = np.empty((starts.shape[0], num_perm), dtype=np.uint32)
     if starts.shape[0]:
-        tok = np.ascontiguousarray(tokens)
+        tok = np.ascontiguousarray(tokens, dtype=np.uint32)
         chunks = min(starts.shape[0], 8 * numba.get_num_threads())
         _signatures(tok, starts, lengths, shingle, a, b, scheme == "legacy", chunks, out)
     return out
@@ -193,7 +194,9 @@ def signatures_of(
     lengths = np.array([len(d) for d in docs], dtype=np.int64)
     starts = np.zeros(len(docs), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    flat = np.concatenate(docs).astype(np.uint32) if docs else np.zeros(0, np.uint32)
+    flat = (
+        np.concatenate(docs, dtype=np.uint32, casting="unsafe") if docs else np.zeros(0, np.uint32)
+    )
     return signatures(
         flat, starts, lengths, num_perm=num_perm, shingle=shingle, seed=seed, scheme=scheme
     )

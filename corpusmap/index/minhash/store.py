@@ -16,6 +16,8 @@ row groups that hold them, so a query never loads the whole file.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,25 @@ VERSION = 1
 ROW_GROUP = 4096
 
 
+_local = threading.local()
+
+
+def duckdb_cursor() -> Any:
+    """A cursor on this thread's in-memory DuckDB database.
+
+    Opening a DuckDB connection costs ~10 ms, more than joining a batch of a few
+    thousand queries, so one connection per thread (and process) is kept and each
+    call gets a cheap cursor of it; close the cursor when done.
+    """
+    import duckdb
+
+    con = getattr(_local, "con", None)
+    if con is None or _local.pid != os.getpid():
+        _local.con, _local.pid = duckdb.connect(), os.getpid()
+        con = _local.con
+    return con.cursor()
+
+
 def signatures_schema(num_perm: int) -> pa.Schema:
     return pa.schema([("doc_id", pa.int64()), ("hashvalues", pa.list_(pa.uint32(), num_perm))])
 
@@ -48,7 +69,12 @@ def signatures_table(doc_ids: np.ndarray, sigs: np.ndarray) -> pa.Table:
 def list_values(column: pa.ChunkedArray | pa.Array, width: int) -> np.ndarray:
     """A fixed_size_list<uint32> column as a uint32 ``(rows, width)`` array."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    return arr.flatten().to_numpy(zero_copy_only=False).reshape(-1, width).astype(np.uint32)
+    return (
+        arr.flatten()
+        .to_numpy(zero_copy_only=False)
+        .reshape(-1, width)
+        .astype(np.uint32, copy=False)
+    )
 
 
 def load_params(index_path: Path) -> dict[str, Any]:
