@@ -93,17 +93,7 @@ def continued_count_batch(tokens, sa, flat, offs, sep, out):  # type: ignore[no-
 @numba.njit(cache=True, parallel=True)
 def count_in_sequences(flat, offs, pattern):  # type: ignore[no-untyped-def]
     """Overlapping occurrences of ``pattern`` inside each sequence ``flat[offs[k]:offs[k+1]]``."""
-    m = pattern.shape[0]
     out = np.zeros(offs.shape[0] - 1, dtype=np.int64)
     for k in prange(offs.shape[0] - 1):
-        c = 0
-        for p in range(offs[k], offs[k + 1] - m + 1):
-            ok = True
-            for j in range(m):
-                if flat[p + j] != pattern[j]:
-                    ok = False
-                    break
-            if ok:
-                c += 1
-        out[k] = c
+        out[k] = K.scan_count(flat, offs[k], offs[k + 1], pattern, 0, pattern.shape[0])
     return out

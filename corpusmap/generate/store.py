@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from corpusmap.errors import CorpusmapError
 from corpusmap.generate.params import GenParams, describe_difference
+from corpusmap.index.format import fsync_dir
 
 FORMAT = "corpusmap-generations"
 VERSION = 1
@@ -52,14 +53,6 @@ def _part_number(name: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
@@ -67,7 +60,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 class GenerationStore:
@@ -201,7 +194,7 @@ class RunWriter:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.folder / name)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self.next_part += 1
         self.done.update(table.column("gen_id").to_pylist())
         entry = self.store.manifest["runs"][self.run - 1]

@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from corpusmap.index.index import Index
+from corpusmap.index.kernels import scan_count
 
 
 @numba.njit(cache=True, parallel=True)
@@ -26,19 +27,9 @@ def _count_in_docs(doc_flat, doc_offs, doc_of_query, q_flat, q_offs):  # type: i
     out = np.zeros(n, dtype=np.int64)
     for k in numba.prange(n):
         d = doc_of_query[k]
-        ds, de = doc_offs[d], doc_offs[d + 1]
-        qs, qe = q_offs[k], q_offs[k + 1]
-        m = qe - qs
-        c = 0
-        for p in range(ds, de - m + 1):
-            ok = True
-            for j in range(m):
-                if doc_flat[p + j] != q_flat[qs + j]:
-                    ok = False
-                    break
-            if ok:
-                c += 1
-        out[k] = c
+        out[k] = scan_count(
+            doc_flat, doc_offs[d], doc_offs[d + 1], q_flat, q_offs[k], q_offs[k + 1]
+        )
     return out
 
 

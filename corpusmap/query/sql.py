@@ -48,7 +48,8 @@ CREATE MACRO novelty(n) AS TABLE
   FROM generations GROUP BY ALL ORDER BY ALL;
 CREATE MACRO extraction_by_duplicates() AS TABLE
   SELECT results, model, CASE WHEN dup_count <= 1 THEN '1' WHEN dup_count <= 3 THEN '2-3'
-    WHEN dup_count <= 10 THEN '4-10' WHEN dup_count <= 100 THEN '11-100' ELSE '>100' END AS duplicates,
+    WHEN dup_count <= 10 THEN '4-10' WHEN dup_count <= 100 THEN '11-100' ELSE '>100'
+    END AS duplicates,
     min(dup_count) AS min_count, count(*) AS n, avg(extracted::DOUBLE) AS extraction_rate
   FROM generations WHERE extracted IS NOT NULL GROUP BY ALL ORDER BY results, model, min_count;
 """
@@ -106,8 +107,11 @@ def connect(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:
             model = (
                 "" if table != "generations" or ("model",) in cols else ", NULL::VARCHAR AS model"
             )
-            src = (f"SELECT {_lit(Path(name))} AS results, *{model} "
-                   f"FROM read_parquet({_lit(folder / table / '*.parquet')}, union_by_name=true)")  # fmt: skip
+            files = _lit(folder / table / "*.parquet")
+            src = (
+                f"SELECT {_lit(Path(name))} AS results, *{model} "
+                f"FROM read_parquet({files}, union_by_name=true)"
+            )
             con.execute(f"CREATE VIEW {_quote(name)}.{table} AS {src}")
             parts[table].append(f"SELECT * FROM {_quote(name)}.{table}")
         index = Path(manifest.get("plan", {}).get("index", ""))
@@ -121,7 +125,8 @@ def connect(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:
             con.execute(f"CREATE VIEW {table} AS " + " UNION ALL BY NAME ".join(selects))
     # a macro is created only when the columns it reads exist (dumps from older runs
     # or other tools may lack some); its absence then says so at query time
-    macros = (MACROS if parts["generations"] else "") + (BASELINE_MACRO if parts["baseline"] else "")
+    macros = MACROS if parts["generations"] else ""
+    macros += BASELINE_MACRO if parts["baseline"] else ""
     for statement in filter(str.strip, macros.split(";")):
         try:
             con.execute(statement)
@@ -143,7 +148,8 @@ def check_read_only(con: Any, query: str) -> None:
         kind = str(st.type).rsplit(".", 1)[-1]
         if kind not in _ALLOWED:
             raise CorpusmapError(
-                f"only read queries are allowed here ({kind} refused); results folders are read-only"
+                f"only read queries are allowed here ({kind} refused); "
+                "results folders are read-only"
             )
 
 
