@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from functools import cached_property
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,10 @@ from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
 from corpusmap.index.format import read_manifest
 from corpusmap.index.prefix_table import first_token_table
+from corpusmap.index.query_input import Query, QueryInput
 from corpusmap.index.shard import Shard
 from corpusmap.tokenizer import Tokenizer, load_from_index, resolve_tokenizer
 from corpusmap.tokenizer.spec import TokenizerSpec
-
-Query = str | Sequence[int] | np.ndarray
 
 
 def open_index(path: str | os.PathLike, tokenizer: str | None = None) -> Index:
@@ -38,7 +36,7 @@ def open_index(path: str | os.PathLike, tokenizer: str | None = None) -> Index:
     return Index(path, tokenizer)
 
 
-class Index:
+class Index(QueryInput):
     """A corpus index opened for queries (see module docstring)."""
 
     def __init__(self, path: str | os.PathLike, tokenizer: str | None = None) -> None:
@@ -82,50 +80,6 @@ class Index:
     @property
     def n_tokens(self) -> int:
         return int(self.manifest["n_tokens"])
-
-    # ---- query normalisation -------------------------------------------------
-    def encode(self, item: Query) -> np.ndarray:
-        """Token ids of one query item; ids the corpus cannot hold become ``unknown``."""
-        arr = (
-            self.tokenizer.encode(item)
-            if isinstance(item, str)
-            else np.asarray(item, dtype=np.int64)
-        )
-        if arr.ndim != 1:
-            raise CorpusmapError("a token-id query must be a flat list of integers")
-        arr = arr.astype(np.int64, copy=True)
-        arr[(arr < 0) | (arr >= self.unknown)] = self.unknown
-        return arr
-
-    def _items(self, q: Any) -> tuple[list[np.ndarray], bool]:
-        """(encoded items, whether a single item was given)."""
-        if isinstance(q, str):
-            return [self.encode(q)], True
-        if isinstance(q, np.ndarray):
-            return ([self.encode(q)], True) if q.ndim == 1 else ([self.encode(r) for r in q], False)
-        seq = list(q)  # type: ignore[arg-type]
-        if all(isinstance(x, int | np.integer) for x in seq) and seq:
-            return [self.encode(seq)], True
-        return [self.encode(x) for x in seq], False
-
-    def _batch(self, q: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-        """(flat ids, offsets, single) — a batch of id lists goes in with no per-item work."""
-        if isinstance(q, list | tuple) and q and all(type(x) is list for x in q):
-            lengths = np.fromiter((len(x) for x in q), dtype=np.int64, count=len(q))
-            offs = np.zeros(len(q) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=offs[1:])
-            flat = np.fromiter(chain.from_iterable(q), dtype=np.int64, count=int(offs[-1]))
-            flat[(flat < 0) | (flat >= self.unknown)] = self.unknown
-            return flat, offs, False
-        items, single = self._items(q)
-        return *self._flat(items), single
-
-    @staticmethod
-    def _flat(items: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        offs = np.zeros(len(items) + 1, dtype=np.int64)
-        np.cumsum([len(x) for x in items], out=offs[1:])
-        flat = np.concatenate(items) if items else np.zeros(0, dtype=np.int64)
-        return flat.astype(np.int64), offs
 
     # ---- queries -------------------------------------------------------------
     def count(self, q: Query | Sequence[Query]) -> int | list[int]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from corpusmap.errors import CorpusmapError, IndexFormatError, InputError, TokenizerMismatchError
-from corpusmap.index import build as build_mod
+from corpusmap.index import stream as stream_mod
 from corpusmap.index.build import build_index
 from corpusmap.index.format import building_dir
 from corpusmap.index.index import open_index
@@ -41,7 +41,7 @@ def test_killed_build_leaves_no_index_and_resumes(tmp_path, monkeypatch) -> None
     docs = _docs(80)
     src = write_jsonl(tmp_path / "c.jsonl", [" ".join(map(str, d)) for d in docs])
     out = tmp_path / "idx"
-    real, calls = build_mod.finish_shard, []
+    real, calls = stream_mod.finish_shard, []
 
     def crashing(folder, width, record):  # type: ignore[no-untyped-def]
         calls.append(record["name"])
@@ -49,7 +49,7 @@ def test_killed_build_leaves_no_index_and_resumes(tmp_path, monkeypatch) -> None
             raise KeyboardInterrupt("simulated kill")
         return real(folder, width, record)
 
-    monkeypatch.setattr(build_mod, "finish_shard", crashing)
+    monkeypatch.setattr(stream_mod, "finish_shard", crashing)
     args = dict(tokenizer="ids:100", shard_tokens=300, workers=1, minhash=False)
     with pytest.raises(KeyboardInterrupt):
         build_index(src, out, **args)
@@ -58,7 +58,7 @@ def test_killed_build_leaves_no_index_and_resumes(tmp_path, monkeypatch) -> None
         open_index(out)
     calls.clear()
     monkeypatch.setattr(
-        build_mod, "finish_shard", lambda *a: (calls.append(a[2]["name"]), real(*a))[1]
+        stream_mod, "finish_shard", lambda *a: (calls.append(a[2]["name"]), real(*a))[1]
     )
     build_index(src, out, **args)
     assert calls[0] == "shard-002"  # shards 0 and 1 were kept
