@@ -27,3 +27,8 @@ from corpusmap.classify.run import classify_patterns
 from corpusmap.classify.stats import g2_test
 
 __all__ = ["PatternParams", "bootstrap_mi", "classify_patterns", "g2_test", "mutual_information"]
+
+from corpusmap._callable_module import make_callable
+
+# ``corpusmap.classify(generations, index, out)`` is the classify stage (corpusmap.match)
+make_callable(__name__, "corpusmap.match.run:classify")

@@ -58,3 +58,7 @@ __all__ = [
     "read_prompts",
     "replay",
 ]
+
+from corpusmap._callable_module import make_callable
+
+make_callable(__name__, "corpusmap.generate.api:generate")

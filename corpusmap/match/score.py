@@ -20,20 +20,6 @@ from corpusmap.index.index import Index
 from corpusmap.match import measures as M
 from corpusmap.match.heldout import held_out_matching_statistics
 
-PASSTHROUGH = (
-    "model",
-    "sample_index",
-    "temperature",
-    "seed",
-    "finish_reason",
-    "doc_id",
-    "offset",
-    "corpus_count",
-    "noise",
-    "noise_rate",
-    "continuation",
-)
-
 
 @dataclass
 class MatchParams:
@@ -140,8 +126,8 @@ def score_shard(index: Index, rows: pa.Table, p: MatchParams) -> dict[str, pa.Ta
     cols.update(_extraction(index, rows, out_toks, p))
     if p.minhash and index.manifest.get("minhash"):
         cols.update(_nearest(index, outputs))
-    for name in PASSTHROUGH:
-        if name in rows.column_names and name not in cols:
+    for name in rows.column_names:  # the dump's own scalar columns ride along (model, ...)
+        if name not in cols and not pa.types.is_nested(rows.schema.field(name).type):
             cols[name] = rows.column(name)
     gens = pa.table(cols)
     return {"generations": gens, "spans": spans, "baseline": _baseline(index, rows, p)}
@@ -172,21 +158,21 @@ def _extraction(
         None if c is None else pm >= min(p.extraction_k or len(c), len(c))  # type: ignore[operator]
         for pm, c in zip(prefix, conts, strict=True)
     ]
-    if {"index_prompt_ids", "index_continuation_ids"} <= set(rows.column_names):
-        full = [
-            np.asarray((a or []) + (b or []), dtype=np.int64)
-            for a, b in zip(
-                rows.column("index_prompt_ids").to_pylist(),
-                rows.column("index_continuation_ids").to_pylist(),
-                strict=True,
-            )
-        ]
-    else:
-        src = "original_prompt" if "original_prompt" in rows.column_names else "prompt"
-        # token-level join: joining texts would fuse tokens at the seam for ids/words
-        heads = _encode(index, [t or "" for t in rows.column(src).to_pylist()])
-        tails = _encode(index, [t or "" for t in rows.column("continuation").to_pylist()])
-        full = [np.concatenate([a, b]) for a, b in zip(heads, tails, strict=True)]
+    # prompt + continuation in index tokens: the ids make_prompts recorded where a row
+    # has them, else its texts encoded (joined as tokens: joining texts would fuse
+    # tokens at the seam for ids/words)
+    src = "original_prompt" if "original_prompt" in rows.column_names else "prompt"
+    heads = _encode(index, [t or "" for t in rows.column(src).to_pylist()])
+    tails = _encode(index, [t or "" for t in rows.column("continuation").to_pylist()])
+    n = rows.num_rows
+    ids_a = _column_or_nulls(rows, "index_prompt_ids", n)
+    ids_b = _column_or_nulls(rows, "index_continuation_ids", n)
+    full = [
+        np.asarray(a + b, dtype=np.int64)
+        if a is not None and b is not None
+        else np.concatenate([h, t])
+        for a, b, h, t in zip(ids_a, ids_b, heads, tails, strict=True)
+    ]
     dup = index.count(full)
     dup_count = [d if c is not None else None for d, c in zip(dup, conts, strict=True)]  # type: ignore[arg-type]
     return {
@@ -195,6 +181,10 @@ def _extraction(
         "token_match_frac": pa.array(frac, pa.float64()),
         "dup_count": pa.array(dup_count, pa.int64()),
     }
+
+
+def _column_or_nulls(rows: pa.Table, name: str, n: int) -> list[Any]:
+    return rows.column(name).to_pylist() if name in rows.column_names else [None] * n
 
 
 def _nearest(index: Index, outputs: list[str]) -> dict[str, Any]:

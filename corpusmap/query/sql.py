@@ -47,7 +47,8 @@ CREATE MACRO novelty(n) AS TABLE
   SELECT results, model, count(novelty[n]) AS n_generations, avg(novelty[n]) AS novelty
   FROM generations GROUP BY ALL ORDER BY ALL;
 CREATE MACRO extraction_by_duplicates() AS TABLE
-  SELECT results, model, CASE WHEN dup_count <= 1 THEN '1' WHEN dup_count <= 3 THEN '2-3'
+  SELECT results, model, CASE WHEN dup_count = 0 THEN '0' WHEN dup_count = 1 THEN '1'
+    WHEN dup_count <= 3 THEN '2-3'
     WHEN dup_count <= 10 THEN '4-10' WHEN dup_count <= 100 THEN '11-100' ELSE '>100'
     END AS duplicates,
     min(dup_count) AS min_count, count(*) AS n, avg(extracted::DOUBLE) AS extraction_rate

@@ -218,3 +218,19 @@ def test_any_dump_with_named_fields(corpus, tmp_path) -> None:
     assert g["x"]["longest_match"] == 9 and g["y"]["n_tokens"] == 0
     with pytest.raises(CorpusmapError, match="no output column 'answer'"):
         classify(dump, ix, tmp_path / "r2", output_field="answer", minhash=False, patterns=False)
+
+
+def test_dup_count_with_ids_on_some_rows_only(corpus, tmp_path) -> None:
+    """Rows without make_prompts' index ids fall back to their texts, row by row."""
+    docs, ix = corpus
+    a, b = docs[1][:5], docs[1][5:9]
+    table = pa.Table.from_pylist([
+        {"gen_id": "with", "prompt": _ids(a), "output": "1", "continuation": _ids(b),
+         "index_prompt_ids": a, "index_continuation_ids": b, "kind": "x"},
+        {"gen_id": "without", "prompt": _ids(a), "output": "1", "continuation": _ids(b),
+         "index_prompt_ids": None, "index_continuation_ids": None, "kind": "y"},
+    ])  # fmt: skip
+    out = classify(table, ix, tmp_path / "r", minhash=False, patterns=False)
+    rows = {r["gen_id"]: r for r in pq.read_table(out / "generations").to_pylist()}
+    assert rows["with"]["dup_count"] == rows["without"]["dup_count"] == naive.count(docs, a + b)
+    assert rows["without"]["kind"] == "y"  # scalar input columns ride along
