@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,9 @@ from corpusmap.tokenizer.spec import TokenizerSpec, unknown_id, width_for
 WORD_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 _NO_SPACE_BEFORE = set(",.;:!?%)]}'’”…")
 _NO_SPACE_AFTER = set("([{‘“$#")
+_ERRORS = "surrogatepass"  # a Python str may hold lone surrogates; the regex sees them too
+_COUNT_BATCH_BYTES = 1 << 23
+_ENCODE_BATCH_BYTES = 1 << 22  # scratch (4 bytes a byte) stays in the heap
 
 
 def split_words(text: str) -> list[str]:
@@ -35,7 +39,37 @@ def split_words(text: str) -> list[str]:
 
 
 def count_words(texts: Iterable[str]) -> Counter[str]:
-    """Word frequencies over ``texts`` (pass one of a words-index build)."""
+    """Word frequencies over ``texts`` (pass one of a words-index build).
+
+    Equal to ``_count_words_regex`` (same counts, same first-seen order), computed
+    by the compiled scanner over batches of about 8 MB of text.
+    """
+    counts: Counter[str] = Counter()
+    batch: list[bytes] = []
+    size = 0
+    for text in texts:
+        batch.append(text.encode("utf-8", _ERRORS))
+        size += len(batch[-1])
+        if size >= _COUNT_BATCH_BYTES:
+            _count_into(counts, batch)
+            batch, size = [], 0
+    if batch:
+        _count_into(counts, batch)
+    return counts
+
+
+def _count_into(counts: Counter[str], batch: list[bytes]) -> None:
+    from corpusmap.tokenizer import words_kernel as K
+
+    data = b"\n".join(batch)  # whitespace: never part of a token, so documents stay apart
+    buf = np.frombuffer(data + K.PAD, np.uint8)
+    start, end, n = K.count_tokens(buf, len(data), K.byte_classes(), K.char_classes())
+    for a, b, c in zip(start.tolist(), end.tolist(), n.tolist(), strict=True):
+        counts[data[a:b].decode("utf-8", _ERRORS)] += c
+
+
+def _count_words_regex(texts: Iterable[str]) -> Counter[str]:
+    """Reference for ``count_words``: ``WORD_RE.findall`` per text."""
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(WORD_RE.findall(text))
@@ -53,6 +87,22 @@ class WordsTokenizer:
             kind="words", name=name, vocab_size=len(self.vocab), vocab_hash=digest, file="vocab.txt"
         )
         self.unknown = unknown_id(width_for(max(len(self.vocab), 1)))
+        self._tables: tuple[np.ndarray, ...] | None = None
+
+    def _lookup_tables(self) -> tuple[np.ndarray, ...]:
+        """The kernels' tables, built on first use: byte and character classes, the
+        vocabulary's hash table and the bytes of its words over 7 bytes."""
+        if self._tables is None:
+            from corpusmap.tokenizer import words_kernel as K
+
+            words = [w.encode("utf-8", _ERRORS) for w in self.ids]
+            voff = np.zeros(len(words) + 1, dtype=np.int64)
+            np.cumsum([len(w) for w in words], out=voff[1:])
+            vbytes = np.frombuffer(b"".join(words) + K.PAD, dtype=np.uint8)
+            ids = np.fromiter(self.ids.values(), dtype=np.int64, count=len(words))
+            table, longs = K.build_table(vbytes, voff, ids)
+            self._tables = (K.byte_classes(), K.char_classes(), table, longs)
+        return self._tables
 
     @classmethod
     def from_counts(cls, counts: Counter[str]) -> WordsTokenizer:
@@ -77,11 +127,45 @@ class WordsTokenizer:
         return WordsTokenizer(self.vocab + new, name=self.spec.name)
 
     def encode(self, text: str) -> np.ndarray:
-        get, unk = self.ids.get, self.unknown
-        return np.fromiter((get(w, unk) for w in WORD_RE.findall(text)), dtype=np.int64)
+        """Ids of ``text``'s tokens (int64); same as ``_encode_regex``, compiled."""
+        from corpusmap.tokenizer.words_kernel import PAD, encode_one
+
+        data = text.encode("utf-8", _ERRORS)
+        buf = np.frombuffer(data + PAD, dtype=np.uint8)
+        return encode_one(buf, len(data), *self._lookup_tables(), self.unknown)
 
     def encode_batch(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return [self.encode(t) for t in texts]
+        """``[encode(t) for t in texts]``, documents encoded in parallel (numba threads).
+
+        The arrays are views into one array per ~4 MB of text.
+        """
+        out: list[np.ndarray] = []
+        batch: list[bytes] = []
+        size = 0
+        for text in texts:
+            batch.append(text.encode("utf-8", _ERRORS))
+            size += len(batch[-1])
+            if size >= _ENCODE_BATCH_BYTES:
+                out += self._encode_many(batch)
+                batch, size = [], 0
+        if batch:
+            out += self._encode_many(batch)
+        return out
+
+    def _encode_many(self, batch: list[bytes]) -> list[np.ndarray]:
+        from corpusmap.tokenizer.words_kernel import PAD, encode_many
+
+        doff = np.zeros(len(batch) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in batch], out=doff[1:])
+        buf = np.frombuffer(b"".join([*batch, PAD]), dtype=np.uint8)
+        ids, toff = encode_many(buf, doff, *self._lookup_tables(), self.unknown)
+        bounds = toff.tolist()
+        return [ids[a:b] for a, b in pairwise(bounds)]
+
+    def _encode_regex(self, text: str) -> np.ndarray:
+        """Reference for ``encode``: ``WORD_RE.findall`` and dictionary lookups."""
+        get, unk = self.ids.get, self.unknown
+        return np.fromiter((get(w, unk) for w in WORD_RE.findall(text)), dtype=np.int64)
 
     def token_strings(self, ids: Sequence[int] | np.ndarray) -> list[str]:
         n = len(self.vocab)
