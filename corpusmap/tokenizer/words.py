@@ -132,7 +132,7 @@ class WordsTokenizer:
 
         data = text.encode("utf-8", _ERRORS)
         buf = np.frombuffer(data + PAD, dtype=np.uint8)
-        return encode_one(buf, len(data), *self._lookup_tables(), self.unknown)
+        return encode_one(buf, len(data), *self._lookup_tables(), self.unknown)  # type: ignore[call-arg]
 
     def encode_batch(self, texts: Sequence[str]) -> list[np.ndarray]:
         """``[encode(t) for t in texts]``, documents encoded in parallel (numba threads).
@@ -158,7 +158,7 @@ class WordsTokenizer:
         doff = np.zeros(len(batch) + 1, dtype=np.int64)
         np.cumsum([len(b) for b in batch], out=doff[1:])
         buf = np.frombuffer(b"".join([*batch, PAD]), dtype=np.uint8)
-        ids, toff = encode_many(buf, doff, *self._lookup_tables(), self.unknown)
+        ids, toff = encode_many(buf, doff, *self._lookup_tables(), self.unknown)  # type: ignore[call-arg]
         bounds = toff.tolist()
         return [ids[a:b] for a, b in pairwise(bounds)]
 

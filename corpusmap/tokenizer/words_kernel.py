@@ -207,7 +207,7 @@ def _lookup(buf, s, e, table, longs, shift, unknown):  # type: ignore[no-untyped
         j = (j + 1) & mask
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # private numba flag: no runtime
 def _encode_into(buf, s, e, asc, cls, table, longs, unknown, out):  # type: ignore[no-untyped-def]
     """Ids of the tokens of ``buf[s:e]`` written to ``out[s:]``; returns how many."""
     shift, unk = _shift(table.shape[0] >> 1), np.uint32(unknown)
@@ -243,7 +243,7 @@ def encode_many(buf, doff, asc, cls, table, longs, unknown):  # type: ignore[no-
     return out, toff
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # private numba flag: no runtime
 def _count_run(buf, i, e, asc, cls, keys, slot, start, end, count, nu):  # type: ignore[no-untyped-def]
     """Count the tokens of ``buf[i:e]`` into the table until it is half full; ``(i, nu)``."""
     shift, mask = _shift(keys.shape[0]), keys.shape[0] - 1
@@ -269,7 +269,7 @@ def _count_run(buf, i, e, asc, cls, keys, slot, start, end, count, nu):  # type:
     return i, nu
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # private numba flag: no runtime
 def _reinsert(buf, keys, slot, start, end, nu):  # type: ignore[no-untyped-def]
     shift, mask = _shift(keys.shape[0]), keys.shape[0] - 1
     for u in range(nu):
