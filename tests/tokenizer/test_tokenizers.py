@@ -102,9 +102,11 @@ def test_words_index_folder_round_trip(tmp_path) -> None:
 
 
 def test_worker_encoding_equals_in_process(tmp_path) -> None:
-    tok = WordsTokenizer.from_counts(count_words(["alpha beta gamma delta"]))
+    """HF tokenizers encode in a process pool; results and order equal in-process."""
+    tok = resolve_tokenizer(str(_trained_bpe(tmp_path)))
+    assert tok is not None
     save_to_index(tok, tmp_path)
-    texts = [f"alpha beta {i} gamma" for i in range(300)]
+    texts = [f"the cat sat {i} on the mat" for i in range(300)]
     batches = [(i, texts[i : i + 50]) for i in range(0, 300, 50)]
     serial = [
         (p, [e.tolist() for e in enc]) for p, enc in encode_batches(tok, tmp_path, batches, 1)
