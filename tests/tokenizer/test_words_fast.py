@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections import Counter
 
@@ -106,6 +107,8 @@ def test_vocabulary_oddities() -> None:
     text = f"a b abcdefgh abcdefgi abcdefg abcdefgj {long} {long[:-1]} {long}x 日本 日"
     assert tok.encode(text).tolist() == tok._encode_regex(text).tolist()
     assert tok.encode("b").tolist() == [2]
+    copy = pickle.loads(pickle.dumps(tok))  # without its tables, rebuilt on first use
+    assert copy._tables is None and copy.encode(text).tolist() == tok.encode(text).tolist()
     ext = tok.extended(["zebra", "a"])
     assert ext.encode("zebra a").tolist() == [len(vocab), 1]
     assert tok.encode("zebra").tolist() == [tok.unknown]
