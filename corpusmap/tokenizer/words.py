@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -49,17 +49,23 @@ def count_words(texts: Iterable[str]) -> Counter[str]:
     by the compiled scanner over batches of about 8 MB of text.
     """
     counts: Counter[str] = Counter()
+    for batch in _utf8_batches(texts, _COUNT_BATCH_BYTES):
+        _count_into(counts, batch)
+    return counts
+
+
+def _utf8_batches(texts: Iterable[str], limit: int) -> Iterator[list[bytes]]:
+    """The texts UTF-8 encoded, grouped into lists of about ``limit`` bytes, in order."""
     batch: list[bytes] = []
     size = 0
     for text in texts:
         batch.append(text.encode("utf-8", _ERRORS))
         size += len(batch[-1])
-        if size >= _COUNT_BATCH_BYTES:
-            _count_into(counts, batch)
+        if size >= limit:
+            yield batch
             batch, size = [], 0
     if batch:
-        _count_into(counts, batch)
-    return counts
+        yield batch
 
 
 def _count_into(counts: Counter[str], batch: list[bytes]) -> None:
@@ -147,15 +153,7 @@ class WordsTokenizer:
         The arrays are views into one array per ~4 MB of text.
         """
         out: list[np.ndarray] = []
-        batch: list[bytes] = []
-        size = 0
-        for text in texts:
-            batch.append(text.encode("utf-8", _ERRORS))
-            size += len(batch[-1])
-            if size >= _ENCODE_BATCH_BYTES:
-                out += self._encode_many(batch)
-                batch, size = [], 0
-        if batch:
+        for batch in _utf8_batches(texts, _ENCODE_BATCH_BYTES):
             out += self._encode_many(batch)
         return out
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +20,8 @@ from corpusmap.classify.ngrams import (
 )
 from corpusmap.classify.sides import build_generations
 from corpusmap.index.index import open_index
-from tests.classify.planted import naive_classes
+from tests.classify.planted import naive_classes, ngram_counts
 from tests.conftest import build_from_docs
-
-
-def _grams(seqs: list[list[int]], n: int) -> tuple[Counter, Counter]:
-    count: Counter = Counter()
-    holders: Counter = Counter()
-    for s in seqs:
-        here = [tuple(s[i : i + n]) for i in range(len(s) - n + 1)]
-        count.update(here)
-        holders.update(set(here))
-    return count, holders
 
 
 def _table(texts: list[str]) -> pa.Table:
@@ -51,7 +40,7 @@ def test_generation_runs_match_naive(tmp_path: Path) -> None:
     runs = GenerationRuns(g, cap=5)
     nonempty = [x for x in gens if x]
     for n in (1, 2, 3, 5):
-        count, holders = _grams(nonempty, n)
+        count, holders = ngram_counts(nonempty, n)
         for k in (1, 3):
             r = runs.runs(n, k)
             rows = zip(r.toks.tolist(), r.count, r.n_generations, strict=True)
@@ -72,7 +61,7 @@ def test_frequent_corpus_ngrams_finds_every_frequent_one(
     c_min = {2: 30.0, 3: 7.5, 4: 1.0, 5: 3.0}
     found = frequent_corpus_ngrams(ix, c_min)
     for n, c in c_min.items():
-        count, _ = _grams(docs, n)
+        count, _ = ngram_counts(docs, n)
         want = {t for t, k in count.items() if k >= math.ceil(c)}
         got = {tuple(t) for t in found[n].tolist()}
         assert want <= got, n  # never misses one; extras are filtered by exact counts
