@@ -90,24 +90,36 @@ class Index(QueryInput):
             K.count_batch(s.tokens, s.sa, flat, offs, out, first_token_table(s, self.separator))
         return int(out[0]) if single else out.tolist()
 
-    def locate(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
-        """Up to ``limit`` occurrences per n-gram: doc_id, offset (tokens) and doc metadata."""
+    def _occurrences(
+        self, q: Query | Sequence[Query], limit: int
+    ) -> tuple[list[list[tuple[Shard, np.ndarray, np.ndarray]]], bool]:
+        """Per query, up to ``limit`` hits as (shard, doc ids, offsets), shard by shard."""
         items, single = self._items(q)
         flat, offs = self._flat(items)
         n = len(items)
-        found: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        found: list[list[tuple[Shard, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
+        taken = np.zeros(n, dtype=np.int64)
         for s in self.shards:
             lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
             K.range_batch(s.tokens, s.sa, flat, offs, lo, hi)
-            for k in range(n):
-                take = min(int(hi[k] - lo[k]), limit - len(found[k]))
-                if take <= 0 or len(items[k]) == 0:
-                    continue
-                pos = np.sort(s.sa[lo[k] : lo[k] + take].astype(np.int64))
-                doc_ids, offsets = s.doc_at(pos)
+            for k in np.flatnonzero(hi > lo).tolist():
+                take = min(int(hi[k] - lo[k]), limit - int(taken[k]))
+                if take > 0 and len(items[k]):
+                    pos = np.sort(s.sa[lo[k] : lo[k] + take].astype(np.int64))
+                    found[k].append((s, *s.doc_at(pos)))
+                    taken[k] += take
+        return found, single
+
+    def locate(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
+        """Up to ``limit`` occurrences per n-gram: doc_id, offset (tokens) and doc metadata."""
+        found, single = self._occurrences(q, limit)
+        res: list[list[dict[str, Any]]] = []
+        for hits in found:
+            rows = []
+            for s, doc_ids, offsets in hits:
                 for d, o in zip(doc_ids.tolist(), offsets.tolist(), strict=True):
                     rec = s.doc_record(d - s.first_doc_id)
-                    found[k].append(
+                    rows.append(
                         {
                             "doc_id": d,
                             "offset": o,
@@ -117,25 +129,14 @@ class Index(QueryInput):
                             "meta": rec["meta"],
                         }
                     )
-        for hits in found:
-            hits.sort(key=lambda h: (h["doc_id"], h["offset"]))
-        return found[0] if single else found
+            rows.sort(key=lambda h: (h["doc_id"], h["offset"]))
+            res.append(rows)
+        return res[0] if single else res
 
     def locate_docs(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
         """Distinct doc ids of up to ``limit`` occurrences per n-gram (no metadata; fast)."""
-        items, single = self._items(q)
-        flat, offs = self._flat(items)
-        n = len(items)
-        found: list[list[int]] = [[] for _ in range(n)]
-        for s in self.shards:
-            lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-            K.range_batch(s.tokens, s.sa, flat, offs, lo, hi)
-            for k in np.flatnonzero(hi > lo).tolist():
-                take = min(int(hi[k] - lo[k]), limit - len(found[k]))
-                if take > 0 and len(items[k]):
-                    doc_ids, _ = s.doc_at(s.sa[lo[k] : lo[k] + take].astype(np.int64))
-                    found[k].extend(doc_ids.tolist())
-        res = [sorted(set(f)) for f in found]
+        found, single = self._occurrences(q, limit)
+        res = [sorted({d for _, doc_ids, _ in hits for d in doc_ids.tolist()}) for hits in found]
         return res[0] if single else res
 
     def matching_statistics(self, q: Query | Sequence[Query]) -> np.ndarray | list[np.ndarray]:
