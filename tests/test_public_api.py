@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-import corpusmap.classify  # binds the subpackages on corpusmap, as any user import would
-import corpusmap.generate
+import corpusmap
+import corpusmap.generation  # stage packages imported first, as any user script may
+import corpusmap.match
+import corpusmap.patterns
 from corpusmap.errors import CorpusmapError
 
 NAMES = [
@@ -24,24 +26,39 @@ NAMES = [
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_public_names_are_callable_after_any_import(name: str) -> None:
-    assert callable(getattr(corpusmap, name))
+def test_public_names_are_plain_functions_after_any_import(name: str) -> None:
+    import inspect
+
+    assert inspect.isfunction(getattr(corpusmap, name))
 
 
-def test_stage_packages_forward_to_their_functions(tmp_path) -> None:
+def test_public_functions_run(tmp_path) -> None:
     with pytest.raises(CorpusmapError, match="no such index folder"):
         corpusmap.classify(tmp_path / "missing.jsonl", tmp_path / "idx", tmp_path / "out")
     from corpusmap import classify, generate
 
     with pytest.raises(CorpusmapError):
         generate(str(tmp_path / "no-model"), ["hi"], tmp_path / "G.parquet")
-    assert classify is corpusmap.classify
+    assert classify is corpusmap.match.classify
 
 
 def test_fresh_interpreter_from_import() -> None:
     code = (
-        "from corpusmap import generate, classify; import corpusmap.generate; "
-        "print(callable(generate) and callable(classify))"
+        "from corpusmap import generate, classify; import corpusmap.generation, "
+        "corpusmap.patterns; import corpusmap, inspect; "
+        "print(inspect.isfunction(corpusmap.generate) and inspect.isfunction(classify))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_imports_run_one_way() -> None:
+    """match -> patterns, never back."""
+    import pathlib
+
+    root = pathlib.Path(corpusmap.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("patterns/"):
+            assert "corpusmap.match" not in text, f"{rel} imports the match stage"

@@ -44,13 +44,10 @@ def _register() -> None:
     from corpusmap.cli.index import index
 
     cli.add_command(index)
-    try:  # stages that arrive in their own modules
-        from corpusmap.generate.cli import generate_cmd, replay_cmd
+    from corpusmap.cli.generate import generate_cmd, replay_cmd
 
-        cli.add_command(generate_cmd, "generate")
-        cli.add_command(replay_cmd, "replay")
-    except ImportError:
-        pass
+    cli.add_command(generate_cmd, "generate")
+    cli.add_command(replay_cmd, "replay")
     from corpusmap.cli import pipeline
 
     pipeline.register(cli)

@@ -15,6 +15,7 @@ from typing import Any, cast
 import click
 import numpy as np
 
+from corpusmap.cli.minhash import dups_cmd, near_dups_cmd
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
 from corpusmap.index.index import Index, open_index
 from corpusmap.index.verify import verify_index
@@ -261,13 +262,5 @@ def document_cmd(path: str, doc_id: int, as_json: bool) -> None:
     _emit(rec, as_json, lambda r: click.echo(r["text"]))
 
 
-def _register_minhash() -> None:
-    try:
-        from corpusmap.index.minhash.cli import dups_cmd, near_dups_cmd
-    except ImportError:
-        return
-    index.add_command(near_dups_cmd, "near-dups")
-    index.add_command(dups_cmd, "dups")
-
-
-_register_minhash()
+index.add_command(near_dups_cmd, "near-dups")
+index.add_command(dups_cmd, "dups")

@@ -98,7 +98,7 @@ def classify_cmd(
 
 _PATTERN_KEYS: set[str] = set()
 try:  # the pattern classes add their thresholds as flags
-    from corpusmap.classify.cli_options import pattern_options as _pattern_flags
+    from corpusmap.cli.pattern_flags import pattern_options as _pattern_flags
 
     classify_cmd = _pattern_flags(classify_cmd)
     _PATTERN_KEYS = {p.name for p in classify_cmd.params} - {
@@ -155,15 +155,21 @@ def sql_cmd(results: tuple[str, ...], query: str, fmt: str, out: str | None) -> 
         click.echo(f"{out}: {len(rel)} rows")
 
 
+@click.command("report")
+@click.argument(
+    "results", metavar="RESULTS...", nargs=-1, required=True, type=click.Path(exists=True)
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
+def report_cmd(results: tuple[str, ...], out: str) -> None:
+    """Write an HTML report with plots over one or more RESULTS folders (side by side)."""
+    from corpusmap.query.report import report
+
+    click.echo(str(report(list(results), out)))
+
+
 def register(cli: click.Group) -> None:
     """Add the pipeline commands to the top-level group."""
     from corpusmap.cli.demo import demo
 
-    for cmd in (prompts_cmd, classify_cmd, sql_cmd, demo):
+    for cmd in (prompts_cmd, classify_cmd, sql_cmd, report_cmd, demo):
         cli.add_command(cmd)
-    try:
-        from corpusmap.query.report import report_cmd
-
-        cli.add_command(report_cmd, "report")
-    except ImportError:
-        pass

@@ -26,7 +26,6 @@ from typing import Any
 
 from corpusmap import __version__
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.finish import finished_shard, publish
 from corpusmap.index.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -37,7 +36,8 @@ from corpusmap.index.format import (
     shard_name,
     write_json_atomic,
 )
-from corpusmap.index.stream import write_shards
+from corpusmap.index.publish import finished_shard, publish
+from corpusmap.index.sharding import write_shards
 from corpusmap.progress import progress_bar
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index

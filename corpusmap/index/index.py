@@ -25,7 +25,7 @@ from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
 from corpusmap.index.format import read_manifest
 from corpusmap.index.prefix_table import first_token_table
-from corpusmap.index.query_input import Query, QueryInput
+from corpusmap.index.query_batch import Query, QueryInput
 from corpusmap.index.shard import Shard
 from corpusmap.tokenizer import Tokenizer, load_from_index, resolve_tokenizer
 from corpusmap.tokenizer.spec import TokenizerSpec
@@ -142,7 +142,7 @@ class Index(QueryInput):
     def matching_statistics(self, q: Query | Sequence[Query]) -> np.ndarray | list[np.ndarray]:
         """For each position i, the length of the longest prefix of q[i:] in the corpus.
 
-        Every position is an independent search (see ``kernels_lanes``), so many run
+        Every position is an independent search (see ``interleaved_search``), so many run
         interleaved per thread; the maximum over shards is exact since documents
         never span shards.
         """

@@ -11,7 +11,7 @@ search on that single token. Next-token distributions use it: within a pattern's
 range the following tokens are sorted, so each distinct next token is one search.
 
 The batched hot paths (``count_batch``, ``range_batch``, ``matching_statistics_batch``)
-run in ``kernels_lanes``: many searches side by side per thread so their cache misses
+run in ``interleaved_search``: many searches side by side per thread so their cache misses
 overlap, starting inside the first token's block of ``sa`` (``prefix_table``) when a
 table is passed. Matching statistics there take one search per position: ``ms[i]``
 is the longest common prefix of ``q[i:]`` with its neighbours in suffix order.
@@ -27,8 +27,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from corpusmap.index import kernels_lanes
-from corpusmap.index.kernels_lanes import NO_TABLE
+from corpusmap.index import interleaved_search
+from corpusmap.index.interleaved_search import NO_TABLE
 
 
 @numba.njit(cache=True, inline="always")
@@ -97,18 +97,18 @@ def narrow(tokens, sa, lo, hi, depth, c):  # type: ignore[no-untyped-def]
 
 
 def count_batch(tokens, sa, flat, offs, out, table=NO_TABLE):  # type: ignore[no-untyped-def]
-    """Add each query's occurrence count in this shard to ``out`` (``kernels_lanes``)."""
-    kernels_lanes.count(tokens, sa, table, flat, offs, out)
+    """Add each query's occurrence count in this shard to ``out`` (``interleaved_search``)."""
+    interleaved_search.count(tokens, sa, table, flat, offs, out)
 
 
 def range_batch(tokens, sa, flat, offs, lo_out, hi_out, table=NO_TABLE):  # type: ignore[no-untyped-def]
-    """Each query's suffix-array range in this shard (``kernels_lanes``)."""
-    kernels_lanes.ranges(tokens, sa, table, flat, offs, lo_out, hi_out)
+    """Each query's suffix-array range in this shard (``interleaved_search``)."""
+    interleaved_search.ranges(tokens, sa, table, flat, offs, lo_out, hi_out)
 
 
 def matching_statistics_batch(tokens, sa, flat, offs, out, table=NO_TABLE):  # type: ignore[no-untyped-def]
     """``out[i] = max(out[i], longest prefix of the query suffix at i in this shard)``."""
-    kernels_lanes.matching_statistics(tokens, sa, table, flat, offs, out)
+    interleaved_search.matching_statistics(tokens, sa, table, flat, offs, out)
 
 
 @numba.njit(cache=True)

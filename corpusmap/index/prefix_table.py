@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from corpusmap.index.kernels_lanes import NO_TABLE
+from corpusmap.index.interleaved_search import NO_TABLE
 from corpusmap.index.shard import Shard
 
 MAX_VOCAB = 1 << 24

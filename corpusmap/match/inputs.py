@@ -48,7 +48,7 @@ def _read_jsonl(path: Path) -> pa.Table:
 
 def _read_store(path: Path) -> pa.Table:
     """A corpusmap generation store; with several runs, gen_ids get an ``rN:`` prefix."""
-    from corpusmap.generate.store import GenerationStore
+    from corpusmap.generation.store import GenerationStore
 
     store = GenerationStore(path)
     n_runs = len(store.runs)

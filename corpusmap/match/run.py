@@ -8,7 +8,7 @@ generation shard, each written to a hidden temp name and renamed into place)::
     RESULTS/generations/part-KKKKK.parquet   one row per generation (DESIGN "Result schema")
     RESULTS/spans/part-KKKKK.parquet         maximal corpus spans >= min_span
     RESULTS/baseline/part-KKKKK.parquet      human baseline (corpus-sampled prompts only)
-    RESULTS/patterns/...                     the four classes (``corpusmap.classify``)
+    RESULTS/patterns/...                     the four classes (``corpusmap.patterns``)
 
 Rerunning the same command resumes: shards listed as finished in the manifest
 are skipped. Other inputs or parameters into the same folder are refused
@@ -96,7 +96,7 @@ def classify(
         minhash: add the nearest corpus document by MinHash when the index has one.
         shard_rows: generations per shard (the unit of resume).
         patterns: also classify patterns into the four classes.
-        pattern_options: thresholds for the pattern classes (see ``corpusmap.classify``).
+        pattern_options: thresholds for the pattern classes (see ``corpusmap.patterns``).
         force: discard an existing results folder made from other inputs.
 
     Returns:
@@ -159,7 +159,7 @@ def classify(
                 write_json_atomic(out / "manifest.json", manifest)
             prog.advance(task, rows.num_rows)
     if patterns:
-        from corpusmap.classify import classify_patterns
+        from corpusmap.patterns import classify_patterns
 
         manifest["patterns"] = classify_patterns(out, table, ix, **(pattern_options or {}))
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -6,7 +6,8 @@ format and yields documents one at a time, so memory never grows with the corpus
 * ``.jsonl``, ``.json``, ``.ndjson`` (also ``.gz``/``.zst``): :mod:`~corpusmap.sources.jsonl`;
 * ``.parquet``: :mod:`~corpusmap.sources.parquet`;
 * ``.arrow`` (IPC stream or file): :mod:`~corpusmap.sources.arrow`;
-* a Hugging Face ``save_to_disk`` folder: :mod:`~corpusmap.sources.hf`, without ``datasets``;
+* a Hugging Face ``save_to_disk`` folder (no ``datasets`` needed):
+  :mod:`~corpusmap.sources.hf_dataset`;
 * ``.npy``, ``.u16``, ``.u32``, ``.bin`` (pre-tokenized): :mod:`~corpusmap.sources.tokens`;
 * anything else: plain text, :mod:`~corpusmap.sources.text`.
 
@@ -38,7 +39,7 @@ from corpusmap.sources.discover import (
     source_fingerprint,
 )
 from corpusmap.sources.document import Document, ReadStats
-from corpusmap.sources.hf import hf_splits, is_dataset_dict
+from corpusmap.sources.hf_dataset import hf_splits, is_dataset_dict
 from corpusmap.sources.options import ReadOptions
 from corpusmap.sources.tokens import RAW_SUFFIXES, parse_token_dtype, raw_dtype, require_eod
 
@@ -157,7 +158,7 @@ def _reader(kind: Kind) -> Callable[[Path, ReadOptions], Iterator[Document]]:
 
         return read_arrow
     if kind == "hf":
-        from corpusmap.sources.hf import read_hf
+        from corpusmap.sources.hf_dataset import read_hf
 
         return read_hf
     if kind == "tokens":

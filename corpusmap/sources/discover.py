@@ -4,7 +4,7 @@ Dispatch rules, applied to each source in the order given:
 
 * a missing path is an error;
 * a Hugging Face ``save_to_disk`` folder (``state.json`` + ``dataset_info.json``,
-  or ``dataset_dict.json``) is one unit read by :mod:`corpusmap.sources.hf`;
+  or ``dataset_dict.json``) is one unit read by :mod:`corpusmap.sources.hf_dataset`;
 * any other folder is walked recursively: hidden files and folders (names
   starting with ``.``) are left out, ``save_to_disk`` folders inside it are units
   of their own, and everything else is sorted by path components (``a/b.txt``
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from corpusmap.errors import CorpusmapError, InputError
 from corpusmap.sources.compression import compression_of, inner_suffix
-from corpusmap.sources.hf import hf_splits, is_hf_dataset
+from corpusmap.sources.hf_dataset import hf_splits, is_hf_dataset
 from corpusmap.sources.tokens import RAW_SUFFIXES
 
 Kind = Literal["jsonl", "parquet", "arrow", "hf", "tokens", "text"]

@@ -46,7 +46,7 @@ class Tokenizer(Protocol):
 
 def resolve_tokenizer(spec: str) -> Tokenizer | None:
     """The tokenizer a spec string names, or None for ``words`` (learnt at build time)."""
-    from corpusmap.tokenizer import hf
+    from corpusmap.tokenizer import hf_tokenizer as hf
     from corpusmap.tokenizer.simple import BytesTokenizer, IdsTokenizer
     from corpusmap.tokenizer.words import WordsTokenizer
 
@@ -81,7 +81,7 @@ def save_to_index(tokenizer: Tokenizer, folder: Path) -> None:
 
 def load_from_index(spec: TokenizerSpec, folder: Path) -> Tokenizer:
     """Rebuild an index's tokenizer from its manifest spec and files, checking the hash."""
-    from corpusmap.tokenizer.hf import HFTokenizer
+    from corpusmap.tokenizer.hf_tokenizer import HFTokenizer
     from corpusmap.tokenizer.simple import BytesTokenizer, IdsTokenizer
     from corpusmap.tokenizer.words import WordsTokenizer
 

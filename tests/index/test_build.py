@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from corpusmap.errors import CorpusmapError, IndexFormatError, InputError, TokenizerMismatchError
-from corpusmap.index import stream as stream_mod
+from corpusmap.index import sharding as stream_mod
 from corpusmap.index.build import build_index
 from corpusmap.index.format import building_dir
 from corpusmap.index.index import open_index

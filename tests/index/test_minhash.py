@@ -13,8 +13,8 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpusmap.index.minhash.compat import to_datasketch
-from corpusmap.index.minhash.exact import exact_jaccard
+from corpusmap.index.minhash.datasketch_compat import to_datasketch
+from corpusmap.index.minhash.exact_jaccard import exact_jaccard
 from corpusmap.index.minhash.lsh import WEIGHTS, band_buckets, optimal_bands
 from corpusmap.index.minhash.signature import (
     EMPTY,

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from corpusmap.cli import cli
 from corpusmap.query.report import report
-from corpusmap.query.report_data import novelty_curves, open_results
+from corpusmap.query.report.data import novelty_curves, open_results
 
 PLANTED = "<script>alert('pwned')</script>"
 LENGTHS = [5, 10, 20]

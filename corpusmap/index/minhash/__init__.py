@@ -10,7 +10,7 @@ reference) and ``cli.py`` (``corpusmap index near-dups`` / ``dups``).
 """
 
 from corpusmap.index.minhash.build import build_minhash
-from corpusmap.index.minhash.compat import to_datasketch
+from corpusmap.index.minhash.datasketch_compat import to_datasketch
 from corpusmap.index.minhash.dups import duplicate_counts, self_duplicates
 from corpusmap.index.minhash.query import near_duplicates
 from corpusmap.index.minhash.signature import shingle_hashes, signatures, signatures_of

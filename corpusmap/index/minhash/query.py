@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.minhash.exact import set_jaccard, shingle_set
+from corpusmap.index.minhash.exact_jaccard import set_jaccard, shingle_set
 from corpusmap.index.minhash.lsh import bands_table
 from corpusmap.index.minhash.signature import signatures_of
 from corpusmap.index.minhash.store import (

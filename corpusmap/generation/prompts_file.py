@@ -1,0 +1,221 @@
+"""Read a prompt set: JSONL, Parquet, a text file, or Python lists.
+
+Accepted inputs:
+
+* ``.jsonl`` / ``.ndjson`` / ``.json`` (one JSON object per line) with a prompt
+  field (``prompt`` unless told otherwise) and an optional id field (``id``);
+* ``.parquet`` with those columns;
+* ``.txt``, one prompt per line (a prompt cannot contain a newline there);
+* a list of strings, or a list of dicts shaped like JSONL records.
+
+Ids: the id field's value as a string, else the 0-based line number (JSONL and
+text; blank lines are skipped but still counted) or row number (Parquet, lists).
+Ids must be unique: they name the output rows (``gen_id = prompt_id:sample``).
+
+Every other field is an *extra column*, carried unchanged into the output rows
+(prompts made from a corpus bring ``doc_id``, ``offset`` and ``continuation``,
+which the classifier needs). Parquet columns keep their Arrow types; JSONL
+values get one Arrow type per field, inferred over the whole file.
+
+Left out: compressed files, JSON arrays, Hugging Face datasets (convert first).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpusmap.errors import InputError
+from corpusmap.generation.schema import RESERVED
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+PromptsInput = str | Path | list[str] | list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class PromptSet:
+    """Prompts in input order.
+
+    Attributes:
+        ids: prompt ids (strings, unique).
+        texts: prompt texts.
+        extras: the other columns, one row per prompt (may have no columns).
+        source: where they came from (a path, or ``"<list>"``).
+    """
+
+    ids: list[str]
+    texts: list[str]
+    extras: pa.Table
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_prompts(
+    prompts: PromptsInput, prompt_field: str = "prompt", id_field: str = "id"
+) -> PromptSet:
+    """Read prompts from a path or a list (see the module docstring for formats).
+
+    Raises:
+        InputError: naming the file and line/row of a malformed or incomplete record.
+    """
+    if isinstance(prompts, list):
+        if all(isinstance(p, str) for p in prompts):
+            records: list[tuple[int, dict[str, Any]]] = [
+                (i, {prompt_field: p}) for i, p in enumerate(prompts)
+            ]
+        else:
+            records = list(enumerate(prompts))  # type: ignore[arg-type]
+        return _from_records("<list>", records, prompt_field, id_field, lines=False)
+    path = Path(prompts)
+    if not path.is_file():
+        raise InputError(str(path), "prompt file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _read_parquet(path, prompt_field, id_field)
+    if suffix == ".txt":
+        text_records = [
+            (i, {prompt_field: line.rstrip("\r\n")})
+            for i, line in enumerate(_lines(path))
+            if line.strip()
+        ]
+        return _from_records(str(path), text_records, prompt_field, id_field, lines=True)
+    if suffix in JSONL_SUFFIXES:
+        return _from_records(str(path), _read_jsonl(path), prompt_field, id_field, lines=True)
+    raise InputError(
+        str(path), f"unsupported prompt file type {suffix!r}; use .jsonl, .parquet or .txt"
+    )
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return f.read().splitlines(keepends=True)
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    records = []
+    for i, line in enumerate(_lines(path)):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(str(path), f"malformed JSON: {exc.msg}", i + 1, exc.colno) from exc
+        if not isinstance(rec, dict):
+            raise InputError(str(path), f"expected a JSON object, got {type(rec).__name__}", i + 1)
+        records.append((i, rec))
+    return records
+
+
+def _from_records(
+    source: str,
+    records: list[tuple[int, dict[str, Any]]],
+    prompt_field: str,
+    id_field: str,
+    lines: bool,
+) -> PromptSet:
+    """Split records into ids, texts and extra columns; ``lines``: report 1-based lines."""
+    if not records:
+        raise InputError(source, "no prompts found")
+    where = "line" if lines else "item"
+    ids, texts = [], []
+    extra_rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for pos, rec in records:
+        loc = pos + 1 if lines else None
+        item = "" if lines else f"item {pos}: "
+        if not isinstance(rec, dict):
+            raise InputError(source, f"{item}expected a string or a dict", loc)
+        if prompt_field not in rec:
+            raise InputError(
+                source,
+                f"{item}missing {prompt_field!r} field (use prompt_field to name another)",
+                loc,
+            )
+        text = rec[prompt_field]
+        if not isinstance(text, str):
+            raise InputError(
+                source, f"{item}{prompt_field!r} must be a string, got {type(text).__name__}", loc
+            )
+        pid = _id_of(rec.get(id_field), pos, source, loc)
+        if pid in seen:
+            raise InputError(source, f"duplicate id {pid!r} (first at {where} {seen[pid]})", loc)
+        seen[pid] = pos + 1 if lines else pos
+        ids.append(pid)
+        texts.append(text)
+        extra_rows.append({k: v for k, v in rec.items() if k not in (prompt_field, id_field)})
+    return PromptSet(ids, texts, _extras_table(source, extra_rows), source)
+
+
+def _id_of(value: Any, pos: int, source: str, loc: int | None) -> str:
+    if value is None:
+        return str(pos)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(source, f"id must be a string or an integer, got {value!r}", loc)
+    return str(value)
+
+
+def _extras_table(source: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """One Arrow column per extra field, typed over all rows (missing values are null)."""
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    _check_reserved(source, list(names))
+    columns = {}
+    for name in names:
+        try:
+            columns[name] = pa.array([row.get(name) for row in rows])
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(source, f"field {name!r} mixes value types: {exc}") from exc
+    if not columns:
+        return pa.table({"_": pa.nulls(len(rows))}).drop(["_"])
+    return pa.table(columns)
+
+
+def _check_reserved(source: str, names: list[str]) -> None:
+    clash = sorted(set(names) & RESERVED)
+    if clash:
+        raise InputError(
+            source,
+            f"prompt columns {clash} clash with generation output columns; rename them",
+        )
+
+
+def _read_parquet(path: Path, prompt_field: str, id_field: str) -> PromptSet:
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(str(path), f"cannot read Parquet: {exc}") from exc
+    if prompt_field not in table.column_names:
+        raise InputError(
+            str(path),
+            f"no {prompt_field!r} column (columns: {table.column_names}); "
+            "use prompt_field to name another",
+        )
+    texts = table.column(prompt_field).to_pylist()
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(str(path), f"row {i + 1}: {prompt_field!r} is not a string", i + 1)
+    raw_ids = table.column(id_field).to_pylist() if id_field in table.column_names else []
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    for i in range(len(texts)):
+        pid = _id_of(raw_ids[i] if raw_ids else None, i, str(path), i + 1)
+        if pid in seen:
+            raise InputError(str(path), f"duplicate id {pid!r} (first at row {seen[pid]})", i + 1)
+        seen[pid] = i + 1
+        ids.append(pid)
+    extras = table.drop([c for c in (prompt_field, id_field) if c in table.column_names])
+    _check_reserved(str(path), extras.column_names)
+    if not ids:
+        raise InputError(str(path), "no prompts found")
+    return PromptSet(ids, texts, extras.combine_chunks(), str(path))

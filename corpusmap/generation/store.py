@@ -1,0 +1,242 @@
+"""The generation store: a folder of Parquet parts plus a manifest.
+
+Layout (``G.parquet`` is a folder)::
+
+    G.parquet/manifest.json          format + version, and per run: params, parts, rows
+    G.parquet/part-00000.parquet     run 1
+    G.parquet/part-00001.parquet
+    G.parquet/run=2/part-00000.parquet   run 2 (only with new_run=True), and so on
+    G.parquet/.part-00002.parquet.tmp    a part being written (never matches *.parquet)
+    G.parquet/.lock                      held by the writing process
+
+Reading: every finished part matches ``G.parquet/**/*.parquet`` (all runs) or
+``G.parquet/*.parquet`` (run 1 only): DuckDB ``read_parquet('G.parquet/**/*.parquet')``,
+polars ``pl.scan_parquet('G.parquet/**/*.parquet')``, or
+``GenerationStore(path).to_arrow()``. ``params_id`` tells runs apart. Pass a glob
+to polars and DuckDB; a bare folder also holds the manifest, which polars and
+``pyarrow.dataset`` would try to read as Parquet.
+
+Crash safety: a part is written to a dot-named temp file, fsynced, and renamed
+into place, then the manifest is rewritten the same way. A reader sees whole
+parts only; a kill loses at most the part in flight. The finished parts on disk
+are the truth: a resumed run rebuilds its part list from them (a part renamed
+just before a crash but missing from the manifest is kept), deletes leftover
+temp files, and skips every ``gen_id`` they hold.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from corpusmap.errors import CorpusmapError
+from corpusmap.generation.params import GenParams, describe_difference
+from corpusmap.index.format import fsync_dir
+
+FORMAT = "corpusmap-generations"
+VERSION = 1
+MANIFEST = "manifest.json"
+PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
+
+
+def _part_number(name: str) -> int:
+    match = PART_RE.match(name)
+    return int(match.group(1)) if match else -1
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+class GenerationStore:
+    """Read access to a store folder (see the module docstring).
+
+    Attributes:
+        path: the store folder.
+        manifest: the parsed ``manifest.json`` (``{"runs": []}`` for a new store).
+        summary: what the last ``generate`` call did, when this object came from it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], create: bool = False) -> None:
+        self.path = Path(path)
+        self.summary: dict[str, Any] = {}
+        mpath = self.path / MANIFEST
+        if mpath.is_file():
+            try:
+                self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise CorpusmapError(f"{mpath}: corrupt manifest ({exc})") from exc
+            if self.manifest.get("format") != FORMAT or self.manifest.get("version") != VERSION:
+                raise CorpusmapError(
+                    f"{self.path} is not a {FORMAT} v{VERSION} store "
+                    f"(found {self.manifest.get('format')!r} v{self.manifest.get('version')!r})"
+                )
+        elif create and (not self.path.exists() or self._is_empty_dir()):
+            self.manifest = {"format": FORMAT, "version": VERSION, "runs": []}
+        elif self.path.is_file():
+            raise CorpusmapError(f"{self.path} is a file; a generation store is a folder")
+        else:
+            raise CorpusmapError(
+                f"{self.path} is not a generation store (no {MANIFEST}); "
+                "pass a new folder to write one"
+            )
+
+    def _is_empty_dir(self) -> bool:
+        """True for a folder holding nothing but dot-files (a lock, a temp file)."""
+        return self.path.is_dir() and all(p.name.startswith(".") for p in self.path.iterdir())
+
+    @property
+    def glob(self) -> str:
+        """The glob matching every finished part of every run."""
+        return str(self.path / "**" / "*.parquet")
+
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.manifest["runs"])
+
+    def run_dir(self, run: int) -> Path:
+        """Folder of run ``run`` (1-based): the store itself for run 1, else ``run=N``."""
+        return self.path if run == 1 else self.path / f"run={run}"
+
+    def run_params(self, run: int) -> GenParams:
+        return GenParams.from_dict(self.manifest["runs"][run - 1]["params"])
+
+    def part_files(self, run: int | None = None) -> list[Path]:
+        """Finished parts on disk, in part order, of one run or of all runs."""
+        runs = [run] if run is not None else range(1, len(self.manifest["runs"]) + 1)
+        files: list[Path] = []
+        for r in runs:
+            folder = self.run_dir(r)
+            if folder.is_dir():
+                files += sorted(p for p in folder.iterdir() if PART_RE.match(p.name))
+        return files
+
+    def to_arrow(self, run: int | None = None) -> pa.Table:
+        """All rows of one run, or of every run, as one Arrow table."""
+        files = self.part_files(run)
+        if not files:
+            raise CorpusmapError(f"{self.path} holds no finished parts yet")
+        return ds.dataset([str(f) for f in files], format="parquet").to_table()
+
+    def save_manifest(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(self.manifest, indent=2, sort_keys=False).encode()
+        _atomic_write(self.path / MANIFEST, data)
+
+
+class RunWriter:
+    """Appends parts to one run of a store, holding the store's lock."""
+
+    def __init__(self, store: GenerationStore, run: int, session: dict[str, Any]) -> None:
+        self.store = store
+        self.run = run
+        self.folder = store.run_dir(run)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = open(store.path / ".lock", "w")  # noqa: SIM115 (held until close)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._lock.close()
+            raise CorpusmapError(
+                f"another process is writing to {store.path}; wait for it or use another --out"
+            ) from exc
+        for tmp in self.folder.glob(".part-*.parquet.tmp"):
+            tmp.unlink()
+        self.done: set[str] = set()
+        parts: list[dict[str, Any]] = []
+        files = store.part_files(run)
+        for f in files:
+            try:
+                ids = pq.read_table(f, columns=["gen_id"]).column("gen_id").to_pylist()
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise CorpusmapError(f"{f}: unreadable part ({exc}); delete it to redo it") from exc
+            self.done.update(ids)
+            parts.append({"file": f.name, "rows": len(ids)})
+        entry = store.manifest["runs"][run - 1]
+        entry["parts"] = parts
+        entry["rows"] = sum(p["rows"] for p in parts)
+        entry.setdefault("sessions", []).append(session)
+        store.save_manifest()
+        self.next_part = 1 + max((_part_number(f.name) for f in files), default=-1)
+
+    def check_schema(self, schema: pa.Schema) -> None:
+        """Refuse parts whose columns differ from the store's (readers need one schema)."""
+        existing = self.store.part_files()
+        if existing:
+            old = pq.read_schema(existing[0])
+            if not old.remove_metadata().equals(schema.remove_metadata()):
+                raise CorpusmapError(
+                    f"{self.store.path} holds rows with other columns ({old.names}) than these "
+                    f"prompts give ({schema.names}); write to another --out"
+                )
+
+    def write_part(self, table: pa.Table) -> Path:
+        """Write one finished part (temp file, fsync, rename) and record it in the manifest."""
+        name = f"part-{self.next_part:05d}.parquet"
+        tmp = self.folder / f".{name}.tmp"
+        with open(tmp, "wb") as f:
+            pq.write_table(table, f, compression="zstd")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.folder / name)
+        fsync_dir(self.folder)
+        self.next_part += 1
+        self.done.update(table.column("gen_id").to_pylist())
+        entry = self.store.manifest["runs"][self.run - 1]
+        entry["parts"].append({"file": name, "rows": table.num_rows})
+        entry["rows"] += table.num_rows
+        self.store.save_manifest()
+        return self.folder / name
+
+    def close(self) -> None:
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+
+def open_run(
+    path: str | os.PathLike[str], params: GenParams, new_run: bool, session: dict[str, Any]
+) -> RunWriter:
+    """The run of ``path`` with these params (resumed), or a new one.
+
+    A store whose runs all have other params is refused unless ``new_run`` is
+    set, in which case the params get a new run folder ``run=N``.
+    """
+    store = GenerationStore(path, create=True)
+    pid = params.fingerprint()
+    for i, run in enumerate(store.runs, start=1):
+        if run["params_id"] == pid:
+            return RunWriter(store, i, session)
+    if store.runs and not new_run:
+        last = store.runs[-1]["params"]
+        raise CorpusmapError(
+            f"{store.path} holds generations made with other parameters "
+            f"({describe_difference(last, params.to_dict())}); pass --new-run (new_run=True) "
+            "to add a run with these parameters, or write to another --out"
+        )
+    store.manifest["runs"].append(
+        {
+            "run": len(store.runs) + 1,
+            "dir": "." if not store.runs else f"run={len(store.runs) + 1}",
+            "params_id": pid,
+            "params": params.to_dict(),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "parts": [],
+            "rows": 0,
+        }
+    )
+    return RunWriter(store, len(store.runs), session)

@@ -1,0 +1,123 @@
+"""Stream documents into shards: encode in workers, write, sort finished shards.
+
+``write_shards`` is the middle of ``build_index``: documents are grouped into
+batches, encoded (``tokenizer.parallel``), appended to the current shard
+(``writer``), and each full shard goes to a process pool that sorts its suffix
+array and checksums it (``finish``) while reading goes on. The last shard is sorted
+in this process, so a one-shard build never starts a second interpreter.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpusmap.errors import CorpusmapError, InputError
+from corpusmap.index.format import MAX_SHARD_BYTES, shard_name
+from corpusmap.index.publish import finish_shard
+from corpusmap.index.writer import ShardWriter
+from corpusmap.progress import progress_bar
+from corpusmap.sources.document import Document
+from corpusmap.tokenizer import Tokenizer
+from corpusmap.tokenizer.parallel import encode_batches
+
+_BATCH_DOCS = 512
+
+
+def _batches(docs: Iterator[Document]) -> Iterator[tuple[list[Document], list[str]]]:
+    """Group documents; the texts of those that need encoding ride along."""
+    while True:
+        batch = list(itertools.islice(docs, _BATCH_DOCS))
+        if not batch:
+            return
+        yield batch, [d.text for d in batch if d.tokens is None]  # type: ignore[misc]
+
+
+class _InlineExecutor(Executor):
+    """Runs each job at submit time in this process (``workers=1``: no pool start-up)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def write_shards(
+    docs: Iterator[Document],
+    tok: Tokenizer,
+    width: str,
+    building: Path,
+    shard_tokens: int,
+    workers: int,
+    done: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Stream documents into shards, sorting finished shards in a process pool."""
+    itemsize = {"u8": 1, "u16": 2, "u32": 4}[width]
+    hard_max = MAX_SHARD_BYTES // itemsize
+    soft_max = min(shard_tokens, hard_max)
+    futures: list[Future] = []
+    next_doc = sum(r["n_docs"] for r in done)
+    writer: ShardWriter | None = None
+    pool: Executor = (
+        ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        if workers > 1
+        else _InlineExecutor()
+    )
+    with pool, progress_bar() as prog:
+        read_task = prog.add_task("read + tokenize", total=None, unit="tok")
+        sort_task = prog.add_task("sort shards", total=None, unit="shard")
+
+        def close(w: ShardWriter, inline: bool = False) -> None:
+            """Finish a full shard in the pool; the last one here, while the pool works.
+
+            Sorting the last shard in this process means a one-shard build never
+            starts a second process (whose interpreter would add to peak memory).
+            """
+            w.close()
+            rec = {
+                "name": w.folder.name,
+                "n_docs": w.n_docs,
+                "n_tokens": w.n_tokens,
+                "first_doc_id": w.first_doc_id,
+            }
+            fut = (
+                _InlineExecutor().submit(finish_shard, str(w.folder), width, rec)
+                if inline
+                else pool.submit(finish_shard, str(w.folder), width, rec)
+            )
+            fut.add_done_callback(lambda _: prog.advance(sort_task))
+            futures.append(fut)
+
+        for batch, encodings in encode_batches(tok, building, _batches(docs), workers):
+            enc = iter(encodings)
+            for doc in batch:
+                ids = doc.tokens if doc.tokens is not None else next(enc)
+                if ids.size + 1 > hard_max:
+                    raise InputError(doc.source, "document too long for one shard", line=doc.row)
+                if writer is not None and writer.n_tokens + ids.size + 1 > hard_max:
+                    close(writer)
+                    writer = None
+                if writer is None:
+                    k = len(done) + len(futures)
+                    writer = ShardWriter(building / shard_name(k), width, next_doc)
+                writer.add(doc, np.asarray(ids))
+                next_doc += 1
+                prog.advance(read_task, ids.size + 1)
+                if writer.n_tokens >= soft_max:
+                    close(writer)
+                    writer = None
+        if writer is not None and writer.n_docs:
+            close(writer, inline=True)
+        records = done + [f.result() for f in futures]
+    if not records:
+        raise CorpusmapError("the sources hold no documents (all empty or skipped)")
+    return records

@@ -1,0 +1,81 @@
+"""``report``: one self-contained HTML page and its PNG plots over results folder(s).
+
+The page answers, in order: how much was generated and how much of it is copied
+(summary, longest copied spans); how novel the generations are next to human
+text (novelty@n, RAVEN-style); how much of each text lies in long corpus matches
+(coverage@L); which patterns fall in each of the four classes, with example
+generations and source documents; how extraction grows with the number of corpus
+duplicates; and which user-defined behaviours the data explain best.
+
+Several results folders (e.g. two models) are drawn side by side in every plot
+and table. Everything is read through the ``sql`` views, so a folder that lacks a
+table or column (no patterns, no baseline, no corpus prompts) gives a page with
+that section replaced by a one-line note.
+
+    OUT/index.html                      the page (inline CSS, no scripts, no external assets)
+    OUT/novelty.png, coverage.png, ...  the plots it shows, referenced by relative path
+
+What it leaves out: interactivity (no JavaScript) and raw values beyond the top
+rows; ask ``corpusmap sql`` for those.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from corpusmap import __version__
+from corpusmap.query.report.data import open_results
+from corpusmap.query.report.html import page
+from corpusmap.query.report.sections import (
+    behaviors_section,
+    coverage_section,
+    extraction_section,
+    novelty_section,
+    patterns_section,
+    summary_section,
+)
+
+SECTIONS = (
+    ("summary", "Summary", summary_section),
+    ("novelty", "Novelty@n", novelty_section),
+    ("coverage", "Coverage@L", coverage_section),
+    ("patterns", "Pattern classes", patterns_section),
+    ("extraction", "Extraction", extraction_section),
+    ("behaviors", "Behaviours", behaviors_section),
+)
+
+
+def report(
+    results: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike
+) -> Path:
+    """Write an HTML report with PNG plots over one or more results folders.
+
+    Args:
+        results: a results folder of ``corpusmap classify``, or a list of them to
+            compare side by side (e.g. one per model).
+        out: the report folder (created if needed); existing files of the same
+            names are replaced.
+
+    Returns:
+        The path of ``OUT/index.html``.
+
+    Raises:
+        CorpusmapError: a folder is not a results folder, or holds no generations.
+    """
+    r = open_results(results)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = [(ident, title, render(r, out)) for ident, title, render in SECTIONS]
+    folders = ", ".join(f"{n} ({f})" for n, f in zip(r.names, r.folders, strict=True))
+    meta = (
+        f"results: {folders} · corpusmap {__version__} · "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    index = out / "index.html"
+    tmp = out / ".index.html.tmp"
+    tmp.write_text(page("corpusmap report", meta, sections), encoding="utf-8")
+    os.replace(tmp, index)
+    return index
