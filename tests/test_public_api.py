@@ -53,12 +53,18 @@ def test_fresh_interpreter_from_import() -> None:
 
 
 def test_imports_run_one_way() -> None:
-    """match -> patterns, never back."""
+    """match -> patterns, never back; no stage outside index/ imports the index kernels."""
     import pathlib
+    import re
 
     root = pathlib.Path(corpusmap.__file__).parent
+    kernel_import = re.compile(
+        r"corpusmap\.index(\.| import )(kernels|interleaved_search|ngram_runs|prefix_table)\b"
+    )
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         rel = path.relative_to(root).as_posix()
         if rel.startswith("patterns/"):
             assert "corpusmap.match" not in text, f"{rel} imports the match stage"
+        if not rel.startswith("index/"):
+            assert not kernel_import.search(text), f"{rel} imports the index kernels"

@@ -232,7 +232,7 @@ def match_cmd(
     longest = cast(list[dict[str, int]], ix.longest_match(qs))
     rows: list[dict[str, Any]] = []
     for q, ms, lm in zip(qs, stats, longest, strict=True):
-        ids = ix.encode(q)
+        ids = ix.encode(q) if isinstance(q, str) else np.asarray(q, dtype=np.int64)
         span = ix.tokenizer.decode(ids[lm["start"] : lm["start"] + lm["length"]])
         rows.append(
             {"query": q, "matching_statistics": ms.tolist(), "longest_match": lm, "span": span}

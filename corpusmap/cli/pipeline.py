@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from corpusmap.cli.pattern_flags import collect_pattern_options, pattern_options
 from corpusmap.errors import CorpusmapError
 
 
@@ -73,6 +74,7 @@ def prompts_cmd(index: str, out: str, **kw: Any) -> None:
     "--shard-rows", default=2000, show_default=True, help="Generations per resumable shard."
 )
 @click.option("--force", is_flag=True, help="Replace results made from other inputs.")
+@pattern_options
 def classify_cmd(
     generations: str, coverage_lengths: str | None, no_minhash: bool, no_patterns: bool, **kw: Any
 ) -> None:
@@ -81,45 +83,17 @@ def classify_cmd(
 
     if coverage_lengths:
         kw["coverage_lengths"] = [int(x) for x in coverage_lengths.split(",")]
-    pattern_options = {
-        k: kw.pop(k) for k in list(kw) if k.startswith("pattern_") or k in _PATTERN_KEYS
-    }
+    thresholds = collect_pattern_options(kw)
     out = classify(
         generations,
         kw.pop("index"),
         kw.pop("out"),
         minhash=not no_minhash,
         patterns=not no_patterns,
-        pattern_options=pattern_options or None,
+        pattern_options=thresholds,
         **kw,
     )
     click.echo(f'results in {out}; query them with `corpusmap sql {out} "SELECT ..."`')
-
-
-_PATTERN_KEYS: set[str] = set()
-try:  # the pattern classes add their thresholds as flags
-    from corpusmap.cli.pattern_flags import pattern_options as _pattern_flags
-
-    classify_cmd = _pattern_flags(classify_cmd)
-    _PATTERN_KEYS = {p.name for p in classify_cmd.params} - {
-        "generations",
-        "index",
-        "out",
-        "prompt_field",
-        "output_field",
-        "id_field",
-        "min_span",
-        "coverage_lengths",
-        "max_n",
-        "top_docs",
-        "extraction_k",
-        "no_minhash",
-        "no_patterns",
-        "shard_rows",
-        "force",
-    }
-except ImportError:
-    pass
 
 
 @click.command("sql")

@@ -151,9 +151,15 @@ def generate(
     pset = read_prompts(prompts, prompt_field, id_field)
     backend, tokenizer, facts = make_backend(model, engine, sampling, batch_size, device, dtype)
     params = GenParams(
-        facts["model"], facts["model_hash"], facts["tokenizer_hash"], engine, facts["dtype"],
-        int(seed), bool(chat_template), sampling,
-    )  # fmt: skip
+        model=facts["model"],
+        model_hash=facts["model_hash"],
+        tokenizer_hash=facts["tokenizer_hash"],
+        engine=engine,
+        dtype=facts["dtype"],
+        seed=int(seed),
+        chat_template=bool(chat_template),
+        sampling=sampling,
+    )
     session = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": library_versions(engine),

@@ -20,9 +20,11 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
+
+import pyarrow as pa
 
 from corpusmap import __version__
 from corpusmap.errors import CorpusmapError
@@ -47,13 +49,36 @@ from corpusmap.tokenizer.words import WordsTokenizer, count_words
 DEFAULT_SHARD_TOKENS = 1 << 28
 
 
+Sources: TypeAlias = str | os.PathLike | Sequence[str | os.PathLike] | pa.Table | Iterable[Document]
+
+
+def _in_memory(sources: Sources, text_field: str, id_field: str | None) -> list[Document] | None:
+    """The documents of an Arrow table or an iterable of documents; None for paths."""
+    from corpusmap.sources.memory import documents_from_table
+
+    if isinstance(sources, pa.Table):
+        return documents_from_table(sources, text_field, id_field)
+    if isinstance(sources, str | os.PathLike):
+        return None
+    items = sources if isinstance(sources, list | tuple) else list(sources)
+    if items and all(isinstance(d, Document) for d in items):
+        return list(items)  # type: ignore[arg-type]
+    return None
+
+
 def iter_documents(
-    sources: Sequence[str], stats: ReadStats, **read_args: Any
+    sources: Sequence[str] | list[Document], stats: ReadStats, **read_args: Any
 ) -> Iterator[Document]:
     """Documents of every source in order; ``embedded[:kjv|wiki]`` names the built-in corpus."""
     from corpusmap.embedded import embedded_documents
 
+    if sources and isinstance(sources[0], Document):
+        from corpusmap.sources.memory import iter_memory
+
+        yield from iter_memory(sources, stats)  # type: ignore[arg-type]
+        return
     for src in sources:
+        assert isinstance(src, str)
         if src == "embedded" or src.startswith("embedded:"):
             yield from embedded_documents(src.partition(":")[2] or "all", stats)
         else:
@@ -62,9 +87,14 @@ def iter_documents(
             yield from read_documents(src, stats=stats, **read_args)
 
 
-def _fingerprint(sources: Sequence[str]) -> list[dict[str, Any]]:
+def _fingerprint(sources: Sequence[str] | list[Document]) -> list[dict[str, Any]]:
+    if sources and isinstance(sources[0], Document):
+        from corpusmap.sources.memory import fingerprint
+
+        return [fingerprint(sources)]  # type: ignore[arg-type]
     out: list[dict[str, Any]] = []
     for src in sources:
+        assert isinstance(src, str)
         if src == "embedded" or src.startswith("embedded:"):
             out.append({"path": src, "version": __version__})
         else:
@@ -128,7 +158,7 @@ def _resume(building: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def build_index(
-    sources: str | os.PathLike | Sequence[str | os.PathLike],
+    sources: Sources,
     out: str | os.PathLike,
     tokenizer: str | Tokenizer = "bytes",
     *,
@@ -147,7 +177,9 @@ def build_index(
 
     Args:
         sources: files/folders (JSONL, Parquet, text, Arrow/HF ``save_to_disk``,
-            pre-tokenized ``.npy``/raw), or ``embedded`` for the built-in corpus.
+            pre-tokenized ``.npy``/raw), or ``embedded`` for the built-in corpus; or,
+            in memory, an Arrow table (``text_field``/``id_field`` columns) or an
+            iterable of ``Document`` (text or pre-tokenized ``tokens``).
         out: the index folder to create, e.g. ``indexes/NAME``.
         tokenizer: spec string (see ``corpusmap.tokenizer``), ``bytes`` by default, or a
             tokenizer object (e.g. ``Index.tokenizer``, to index generations the same way).
@@ -165,7 +197,14 @@ def build_index(
         The path of the published index.
     """
     out = Path(out)
-    srcs = [str(s) for s in ([sources] if isinstance(sources, str | os.PathLike) else sources)]
+    if not isinstance(sources, str | os.PathLike | pa.Table | list | tuple):
+        sources = list(sources)  # an iterable is read once: paths or documents
+    memory = _in_memory(sources, text_field, id_field)
+    srcs: list[Any] = (
+        memory
+        if memory is not None
+        else [str(s) for s in ([sources] if isinstance(sources, str | os.PathLike) else sources)]  # type: ignore[union-attr]
+    )
     if not srcs:
         raise CorpusmapError("no sources given: name corpus files or folders, or `embedded`")
     workers = max(1, workers or os.cpu_count() or 1)

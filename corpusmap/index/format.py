@@ -99,3 +99,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"version {FORMAT_VERSION}; rebuild the index with this version"
         )
     return data
+
+
+SUMMARY_KEYS = (
+    "format_version", "n_docs", "n_tokens", "n_shards", "token_width", "tokenizer",
+    "read_stats", "corpus_fingerprint", "created_at", "build", "minhash",
+)  # fmt: skip
+
+
+def summary(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """What ``corpusmap index info`` shows: manifest fields, the path, bytes on disk."""
+    info = {k: manifest.get(k) for k in SUMMARY_KEYS}
+    info["path"] = str(path)
+    info["bytes_on_disk"] = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return info

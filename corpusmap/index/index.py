@@ -23,11 +23,13 @@ import numpy as np
 
 from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
-from corpusmap.index.format import read_manifest
+from corpusmap.index.format import read_manifest, summary
+from corpusmap.index.next_token import next_token_distribution
 from corpusmap.index.prefix_table import first_token_table
-from corpusmap.index.query_batch import Query, QueryInput
+from corpusmap.index.query_batch import Queries, to_batch
 from corpusmap.index.shard import Shard
 from corpusmap.tokenizer import Tokenizer, load_from_index, resolve_tokenizer
+from corpusmap.tokenizer.batch import TokenBatch, encode_texts
 from corpusmap.tokenizer.spec import TokenizerSpec
 
 
@@ -36,7 +38,7 @@ def open_index(path: str | os.PathLike, tokenizer: str | None = None) -> Index:
     return Index(path, tokenizer)
 
 
-class Index(QueryInput):
+class Index:
     """A corpus index opened for queries (see module docstring)."""
 
     def __init__(self, path: str | os.PathLike, tokenizer: str | None = None) -> None:
@@ -81,22 +83,58 @@ class Index(QueryInput):
     def n_tokens(self) -> int:
         return int(self.manifest["n_tokens"])
 
+    # ---- token batches ---------------------------------------------------------
+    def encode(self, texts: str | Sequence[str | None]) -> Any:
+        """Texts tokenized once with the index's tokenizer: a ``TokenBatch`` for a list.
+
+        A single string gives its ids as an array. Ids the corpus cannot hold become
+        ``unknown``. Every query also accepts the batch, answering with arrays aligned
+        to it.
+        """
+        if isinstance(texts, str):
+            return self.encode([texts])[0]
+        return encode_texts(self.tokenizer, texts).clipped(self.unknown, self.unknown)
+
+    def own_ids(self, batch: TokenBatch) -> TokenBatch:
+        """``batch`` with ids outside this index's vocabulary mapped to ``unknown``.
+
+        For batches tokenized with a wider vocabulary (``covering_tokenizer``): the
+        result is what this index's own tokenizer would have given.
+        """
+        return batch.clipped(min(self.spec.vocab_size, self.unknown), self.unknown)
+
+    def _batch(self, q: Queries) -> tuple[TokenBatch, bool]:
+        return to_batch(q, self.tokenizer, self.unknown)
+
     # ---- queries -------------------------------------------------------------
-    def count(self, q: Query | Sequence[Query]) -> int | list[int]:
-        """Occurrences of each n-gram in the corpus (exact, never across documents)."""
-        flat, offs, single = self._batch(q)
-        out = np.zeros(offs.size - 1, dtype=np.int64)
+    def count(self, q: Queries) -> Any:
+        """Occurrences of each n-gram in the corpus (exact, never across documents).
+
+        One query gives an int, a list gives a list, a ``TokenBatch`` gives an int64
+        array aligned with its items.
+        """
+        batch, single = self._batch(q)
+        out = np.zeros(len(batch), dtype=np.int64)
         for s in self.shards:
-            K.count_batch(s.tokens, s.sa, flat, offs, out, first_token_table(s, self.separator))
+            table = first_token_table(s, self.separator)
+            K.count_batch(s.tokens, s.sa, batch.flat, batch.offsets, out, table)
+        if isinstance(q, TokenBatch):
+            return out
         return int(out[0]) if single else out.tolist()
 
+    def continued_count(self, q: Queries) -> np.ndarray:
+        """Occurrences of each n-gram followed by a real token (not a document's end)."""
+        from corpusmap.index.ngram_runs import continued_count
+
+        return continued_count(self, self._batch(q)[0])
+
     def _occurrences(
-        self, q: Query | Sequence[Query], limit: int
+        self, q: Queries, limit: int
     ) -> tuple[list[list[tuple[Shard, np.ndarray, np.ndarray]]], bool]:
         """Per query, up to ``limit`` hits as (shard, doc ids, offsets), shard by shard."""
-        items, single = self._items(q)
-        flat, offs = self._flat(items)
-        n = len(items)
+        batch, single = self._batch(q)
+        flat, offs, lengths = batch.flat, batch.offsets, batch.lengths
+        n = len(batch)
         found: list[list[tuple[Shard, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
         taken = np.zeros(n, dtype=np.int64)
         for s in self.shards:
@@ -104,13 +142,13 @@ class Index(QueryInput):
             K.range_batch(s.tokens, s.sa, flat, offs, lo, hi)
             for k in np.flatnonzero(hi > lo).tolist():
                 take = min(int(hi[k] - lo[k]), limit - int(taken[k]))
-                if take > 0 and len(items[k]):
+                if take > 0 and lengths[k]:
                     pos = np.sort(s.sa[lo[k] : lo[k] + take].astype(np.int64))
                     found[k].append((s, *s.doc_at(pos)))
                     taken[k] += take
         return found, single
 
-    def locate(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
+    def locate(self, q: Queries, limit: int = 10) -> Any:
         """Up to ``limit`` occurrences per n-gram: doc_id, offset (tokens) and doc metadata."""
         found, single = self._occurrences(q, limit)
         res: list[list[dict[str, Any]]] = []
@@ -133,75 +171,79 @@ class Index(QueryInput):
             res.append(rows)
         return res[0] if single else res
 
-    def locate_docs(self, q: Query | Sequence[Query], limit: int = 10) -> Any:
+    def locate_docs(self, q: Queries, limit: int = 10) -> Any:
         """Distinct doc ids of up to ``limit`` occurrences per n-gram (no metadata; fast)."""
         found, single = self._occurrences(q, limit)
         res = [sorted({d for _, doc_ids, _ in hits for d in doc_ids.tolist()}) for hits in found]
         return res[0] if single else res
 
-    def matching_statistics(self, q: Query | Sequence[Query]) -> np.ndarray | list[np.ndarray]:
+    def matching_statistics(self, q: Queries) -> Any:
         """For each position i, the length of the longest prefix of q[i:] in the corpus.
 
-        Every position is an independent search (see ``interleaved_search``), so many run
-        interleaved per thread; the maximum over shards is exact since documents
+        One query gives an array, a list gives a list of arrays, a ``TokenBatch``
+        gives one int64 array aligned with its ``flat`` (``batch.split`` cuts it).
+        Every position is an independent search (see ``interleaved_search``), so many
+        run interleaved per thread; the maximum over shards is exact since documents
         never span shards.
         """
-        flat, offs, single = self._batch(q)
-        out = np.zeros(flat.size, dtype=np.int64)
+        batch, single = self._batch(q)
+        out = np.zeros(batch.flat.size, dtype=np.int64)
         for s in self.shards:
             table = first_token_table(s, self.separator)
-            K.matching_statistics_batch(s.tokens, s.sa, flat, offs, out, table)
-        parts = np.split(out, offs[1:-1])
+            K.matching_statistics_batch(s.tokens, s.sa, batch.flat, batch.offsets, out, table)
+        if isinstance(q, TokenBatch):
+            return out
+        parts = batch.split(out)
         return parts[0] if single else parts
 
-    def longest_match(self, q: Query | Sequence[Query]) -> dict[str, int] | list[dict[str, int]]:
+    def longest_match(self, q: Queries) -> Any:
         """The longest span of each sequence found in the corpus: start and length."""
-        items, single = self._items(q)
-        stats = self.matching_statistics(items)
+        batch, single = self._batch(q)
         res = []
-        for ms in stats:  # type: ignore[union-attr]
+        for ms in batch.split(self.matching_statistics(batch)):
             i = int(np.argmax(ms)) if len(ms) else 0
             res.append({"start": i, "length": int(ms[i]) if len(ms) else 0})
         return res[0] if single else res
 
-    def ntd(self, context: Query | Sequence[Query], limit: int | None = None) -> Any:
+    def ntd(self, context: Queries, limit: int | None = None) -> Any:
         """Next-token distribution after the longest suffix of the context that occurs.
 
         Returns per context a dict: ``length_used`` (the ∞-gram context length, in
         tokens), ``total`` (occurrences of that suffix followed by a token) and
         ``distribution``: ``{token, text, count, prob}`` rows, most frequent first.
         """
-        items, single = self._items(context)
-        res = [self._ntd_one(x, limit) for x in items]
+        batch, single = self._batch(context)
+        res = [next_token_distribution(self, x, limit) for x in batch]
         return res[0] if single else res
 
-    def _ntd_one(self, q: np.ndarray, limit: int | None) -> dict[str, Any]:
-        e = len(q)
-        lengths = [
-            K.longest_continued_suffix(s.tokens, s.sa, q, 0, e, self.separator) for s in self.shards
-        ]
-        used = max(lengths) if lengths else 0
-        counts: dict[int, int] = {}
-        for s, length in zip(self.shards, lengths, strict=True):
-            if length != used or s.sa.shape[0] == 0:
-                continue
-            lo, hi = K.continued_range(s.tokens, s.sa, q, e - used, e, self.separator)
-            toks, cnts = K.next_token_counts(s.tokens, s.sa, lo, hi, used)
-            for t, c in zip(toks.tolist(), cnts.tolist(), strict=True):
-                counts[t] = counts.get(t, 0) + c
-        total = sum(counts.values())
-        rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        texts = self.tokenizer.token_strings([t for t, _ in rows])
-        dist = [
-            {"token": t, "text": txt, "count": c, "prob": c / total}
-            for (t, c), txt in zip(rows, texts, strict=True)
-        ]
-        return {"length_used": used, "total": total, "distribution": dist}
+    # ---- n-grams (the pattern classes) ----------------------------------------------
+    @cached_property
+    def doc_lengths(self) -> np.ndarray:
+        """Tokens of every document, in doc_id order (int64)."""
+        return np.concatenate(
+            [s.docs.column("length").to_numpy() for s in self.shards] or [np.zeros(0)]
+        ).astype(np.int64)
+
+    def opportunities(self, n: int) -> int:
+        """Number of n-gram positions: Σ over documents of max(length - n + 1, 0)."""
+        return int(np.maximum(self.doc_lengths - n + 1, 0).sum())
+
+    def suffix_runs(self, cap: int) -> Any:
+        """The distinct n-grams (n <= ``cap``) of a one-shard index as suffix-array runs."""
+        from corpusmap.index.ngram_runs import SuffixRuns
+
+        return SuffixRuns(self, cap)
+
+    def frequent_ngrams(self, c_min: dict[int, float]) -> dict[int, np.ndarray]:
+        """Per n, every n-gram occurring >= ``c_min[n]`` times, as rows (plus a few below)."""
+        from corpusmap.index.ngram_runs import frequent_ngrams
+
+        return frequent_ngrams(self, c_min)
 
     # ---- near-duplicates (MinHash) ------------------------------------------------
     def near_duplicates(
         self,
-        texts: Query | Sequence[Query],
+        texts: Queries,
         threshold: float | None = None,
         limit: int = 10,
         exact: bool = False,
@@ -235,6 +277,10 @@ class Index(QueryInput):
         length = int(shard.docs.column("length")[local].as_py())
         return np.asarray(shard.tokens[start : start + length], dtype=np.int64)
 
+    def documents_tokens(self, doc_ids: Sequence[int] | np.ndarray) -> TokenBatch:
+        """The tokens of several documents as one batch, in the order given."""
+        return TokenBatch.from_items([self.document_tokens(int(d)) for d in doc_ids])
+
     def document(self, doc_id: int) -> str:
         """The text of a document, decoded with the index's tokenizer."""
         return self.tokenizer.decode(self.document_tokens(doc_id))
@@ -246,21 +292,4 @@ class Index(QueryInput):
 
     def info(self) -> dict[str, Any]:
         """A summary of the manifest (for ``corpusmap index info``)."""
-        m = self.manifest
-        keys = (
-            "format_version",
-            "n_docs",
-            "n_tokens",
-            "n_shards",
-            "token_width",
-            "tokenizer",
-            "read_stats",
-            "corpus_fingerprint",
-            "created_at",
-            "build",
-            "minhash",
-        )
-        info = {k: m.get(k) for k in keys}
-        info["path"] = str(self.path)
-        info["bytes_on_disk"] = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        return info
+        return summary(self.path, self.manifest)

@@ -148,23 +148,3 @@ def next_token_counts(tokens, sa, lo, hi, depth):  # type: ignore[no-untyped-def
         counts.append(b - a)
         a = b
     return np.array(toks, dtype=np.int64), np.array(counts, dtype=np.int64)
-
-
-@numba.njit(cache=True)
-def scan_count(hay, hs, he, needle, ns, ne):  # type: ignore[no-untyped-def]
-    """Overlapping occurrences of ``needle[ns:ne]`` in ``hay[hs:he]`` by a plain scan.
-
-    For short haystacks (one document, one generation) where a suffix array would
-    cost more than it saves.
-    """
-    m = ne - ns
-    c = 0
-    for p in range(hs, he - m + 1):
-        ok = True
-        for j in range(m):
-            if hay[p + j] != needle[ns + j]:
-                ok = False
-                break
-        if ok:
-            c += 1
-    return c

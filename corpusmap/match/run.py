@@ -33,6 +33,8 @@ from corpusmap.index.format import write_json_atomic
 from corpusmap.index.index import Index, open_index
 from corpusmap.match.inputs import fingerprint, load_generations
 from corpusmap.match.score import MatchParams, score_shard
+from corpusmap.patterns import classify_patterns
+from corpusmap.patterns.run import encode_generations
 from corpusmap.progress import progress_bar
 
 RESULTS_FORMAT = "corpusmap-results"
@@ -106,13 +108,13 @@ def classify(
     out = Path(out)
     table = load_generations(generations, prompt_field, output_field, id_field)
     params = MatchParams(
-        min_span or 0,
-        list(coverage_lengths or []),
-        max_n or 0,
-        top_docs,
-        repetition_n or 0,
-        extraction_k,
-        minhash,
+        min_span=min_span or 0,
+        coverage_lengths=list(coverage_lengths or []),
+        max_n=max_n or 0,
+        top_docs=top_docs,
+        repetition_n=repetition_n or 0,
+        extraction_k=extraction_k,
+        minhash=minhash,
     ).resolve(ix.spec.kind)
     plan = {
         "input": str(generations) if not isinstance(generations, pa.Table) else "<table>",
@@ -144,6 +146,8 @@ def classify(
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         write_json_atomic(out / "manifest.json", manifest)
+    # every text tokenized once for the run; shards and the pattern stage take slices
+    encoded = encode_generations(ix.tokenizer, table)
     finished = set(manifest["finished"])
     starts = list(range(0, table.num_rows, shard_rows))
     with progress_bar() as prog:
@@ -152,16 +156,17 @@ def classify(
             part = f"part-{k:05d}.parquet"
             rows = table.slice(start, shard_rows)
             if part not in finished:
-                for name, result in score_shard(ix, rows, params).items():
+                batches = {k: b.slice(start, start + shard_rows) for k, b in encoded[1].items()}
+                for name, result in score_shard(ix, rows, batches, params).items():
                     if result is not None and result.num_rows:
                         write_part(out / name, part, result)
                 manifest["finished"].append(part)
                 write_json_atomic(out / "manifest.json", manifest)
             prog.advance(task, rows.num_rows)
     if patterns:
-        from corpusmap.patterns import classify_patterns
-
-        manifest["patterns"] = classify_patterns(out, table, ix, **(pattern_options or {}))
+        manifest["patterns"] = classify_patterns(
+            out, table, ix, encoded=encoded, **(pattern_options or {})
+        )
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_json_atomic(out / "manifest.json", manifest)
     return out

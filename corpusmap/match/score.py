@@ -1,8 +1,9 @@
 """Score one shard of generations against an index: the rows of the result tables.
 
-For a shard it tokenizes outputs (and prompts, continuations) with the index's
-tokenizer, computes matching statistics against the corpus in one batched call,
-and derives every measure from them (``measures.py``). Spans get their corpus
+For a shard it takes the outputs (and prompts, continuations) tokenized once for
+the run, in the index's own ids (``Index.own_ids``), computes matching statistics
+against the corpus in one batched call, and derives every measure from them
+(``measures.py``). Spans get their corpus
 count and source documents in two more batched calls. When prompts came from the
 corpus, extraction is measured and the true continuations are scored as a human
 baseline (held out from their own document, ``heldout.py``).
@@ -19,6 +20,7 @@ import pyarrow as pa
 from corpusmap.index.index import Index
 from corpusmap.match import measures as M
 from corpusmap.match.heldout import held_out_matching_statistics
+from corpusmap.tokenizer.batch import TokenBatch
 
 
 @dataclass
@@ -48,32 +50,10 @@ class MatchParams:
         )
 
 
-def _encode(index: Index, texts: list[str]) -> list[np.ndarray]:
-    encs = index.tokenizer.encode_batch(texts)
-    return [
-        np.where((e >= 0) & (e < index.unknown), e, index.unknown).astype(np.int64) for e in encs
-    ]
-
-
-def _flat(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    offs = np.concatenate([[0], np.cumsum([len(s) for s in seqs])]).astype(np.int64)
-    flat = np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64)
-    return flat, offs
-
-
-def _per_seq_max(values: np.ndarray, offs: np.ndarray) -> np.ndarray:
-    out = np.zeros(offs.size - 1, dtype=np.int64)
-    nonempty = offs[1:] > offs[:-1]
-    if values.size:
-        out[nonempty] = np.maximum.reduceat(values, offs[:-1][nonempty])
-    return out
-
-
-def _text_measures(
-    ms: np.ndarray, flat: np.ndarray, offs: np.ndarray, p: MatchParams
-) -> dict[str, pa.Array]:
+def _text_measures(ms: np.ndarray, batch: TokenBatch, p: MatchParams) -> dict[str, pa.Array]:
     """coverage@L, novelty@n, self-repetition; undefined values (too short) become null."""
     lengths = np.asarray(p.coverage_lengths, dtype=np.int64)
+    flat, offs = batch.flat, batch.offsets
     listed = pa.list_(pa.float64())
     return {
         "coverage": pa.array(list(M.coverage(ms, offs, lengths)), listed, from_pandas=True),
@@ -84,28 +64,33 @@ def _text_measures(
     }
 
 
-def score_shard(index: Index, rows: pa.Table, p: MatchParams) -> dict[str, pa.Table]:
-    """Rows of ``generations``, ``spans`` and ``baseline`` for one shard of generations."""
-    outputs = rows.column("output").to_pylist()
-    out_toks = _encode(index, outputs)
-    flat, offs = _flat(out_toks)
-    ms = np.concatenate(index.matching_statistics(out_toks)) if flat.size else flat  # type: ignore[arg-type]
-    prompt_flat, prompt_offs = _flat(_encode(index, rows.column("prompt").to_pylist()))
-    mp = M.prompt_matching(flat, offs, prompt_flat, prompt_offs)
+def score_shard(
+    index: Index, rows: pa.Table, encoded: dict[str, TokenBatch], p: MatchParams
+) -> dict[str, pa.Table]:
+    """Rows of ``generations``, ``spans`` and ``baseline`` for one shard of generations.
+
+    ``encoded`` holds this shard's texts tokenized once for the run (``output``,
+    ``prompt``, and ``continuation``/``original_prompt`` where the rows have them).
+    """
+    own = {name: index.own_ids(batch) for name, batch in encoded.items()}
+    out = own["output"]
+    flat, offs = out.flat, out.offsets
+    ms = index.matching_statistics(out)
+    mp = M.prompt_matching(flat, offs, own["prompt"].flat, own["prompt"].offsets)
 
     seq, pos = M.span_starts(ms, offs, p.min_span)
     lengths = ms[pos]
-    span_toks = [flat[a : a + b] for a, b in zip(pos.tolist(), lengths.tolist(), strict=True)]
+    span_toks = out.spans(pos, lengths)
     gen_ids = rows.column("gen_id").to_pylist()
     spans = pa.table(
         {
             "gen_id": [gen_ids[k] for k in seq.tolist()],
             "start": (pos - offs[seq]).astype(np.int64),
             "length": lengths.astype(np.int64),
-            "corpus_count": np.asarray(index.count(span_toks) if span_toks else [], dtype=np.int64),
+            "corpus_count": index.count(span_toks),
             "in_prompt": mp[pos] >= lengths,
             "doc_ids": pa.array(
-                index.locate_docs(span_toks, limit=p.top_docs) if span_toks else [],
+                index.locate_docs(span_toks, limit=p.top_docs) if len(span_toks) else [],
                 type=pa.list_(pa.int64()),
             ),
             "text": [index.tokenizer.decode(t) for t in span_toks],
@@ -118,42 +103,35 @@ def score_shard(index: Index, rows: pa.Table, p: MatchParams) -> dict[str, pa.Ta
         "prompt_id": rows.column("prompt_id"),
         "prompt": rows.column("prompt"),
         "output": rows.column("output"),
-        "n_tokens": np.diff(offs),
-        "longest_match": _per_seq_max(ms, offs),
-        "longest_nonprompt_match": _per_seq_max(nonprompt, offs),
-        **_text_measures(ms, flat, offs, p),
+        "n_tokens": out.lengths,
+        "longest_match": out.per_item_max(ms),
+        "longest_nonprompt_match": out.per_item_max(nonprompt),
+        **_text_measures(ms, out, p),
     }
-    cols.update(_extraction(index, rows, out_toks, p))
+    cols.update(_extraction(index, rows, own, p))
     if p.minhash and index.manifest.get("minhash"):
-        cols.update(_nearest(index, outputs))
+        cols.update(_nearest(index, out))
     for name in rows.column_names:  # the dump's own scalar columns ride along (model, ...)
         if name not in cols and not pa.types.is_nested(rows.schema.field(name).type):
             cols[name] = rows.column(name)
     gens = pa.table(cols)
-    return {"generations": gens, "spans": spans, "baseline": _baseline(index, rows, p)}
-
-
-def _continuations(index: Index, rows: pa.Table) -> list[np.ndarray | None] | None:
-    if "continuation" not in rows.column_names:
-        return None
-    texts = rows.column("continuation").to_pylist()
-    encs = _encode(index, [t or "" for t in texts])
-    return [e if t else None for e, t in zip(encs, texts, strict=True)]
+    return {"generations": gens, "spans": spans, "baseline": _baseline(index, rows, own, p)}
 
 
 def _extraction(
-    index: Index, rows: pa.Table, out_toks: list[np.ndarray], p: MatchParams
+    index: Index, rows: pa.Table, own: dict[str, TokenBatch], p: MatchParams
 ) -> dict[str, Any]:
     n = rows.num_rows
-    conts = _continuations(index, rows)
-    if conts is None:
+    if "continuation" not in own:
         return {
             "extracted": pa.nulls(n, pa.bool_()),
             "prefix_match": pa.nulls(n, pa.int64()),
             "token_match_frac": pa.nulls(n, pa.float64()),
             "dup_count": pa.nulls(n, pa.int64()),
         }
-    prefix, frac = M.extraction(out_toks, conts)
+    texts = rows.column("continuation").to_pylist()
+    conts = [c if t else None for c, t in zip(own["continuation"], texts, strict=True)]
+    prefix, frac = M.extraction(list(own["output"]), conts)
     extracted = [
         None if c is None else pm >= min(p.extraction_k or len(c), len(c))  # type: ignore[operator]
         for pm, c in zip(prefix, conts, strict=True)
@@ -161,19 +139,15 @@ def _extraction(
     # prompt + continuation in index tokens: the ids make_prompts recorded where a row
     # has them, else its texts encoded (joined as tokens: joining texts would fuse
     # tokens at the seam for ids/words)
-    src = "original_prompt" if "original_prompt" in rows.column_names else "prompt"
-    heads = _encode(index, [t or "" for t in rows.column(src).to_pylist()])
-    tails = _encode(index, [t or "" for t in rows.column("continuation").to_pylist()])
-    n = rows.num_rows
+    heads = own["original_prompt" if "original_prompt" in own else "prompt"]
+    full = heads.join(own["continuation"])
     ids_a = _column_or_nulls(rows, "index_prompt_ids", n)
     ids_b = _column_or_nulls(rows, "index_continuation_ids", n)
-    full = [
-        np.asarray(a + b, dtype=np.int64)
-        if a is not None and b is not None
-        else np.concatenate([h, t])
-        for a, b, h, t in zip(ids_a, ids_b, heads, tails, strict=True)
-    ]
-    dup = index.count(full)
+    pairs = enumerate(zip(ids_a, ids_b, strict=True))
+    recorded = [k for k, (a, b) in pairs if a is not None and b is not None]
+    if recorded:  # the ids make_prompts recorded: joining texts would fuse tokens at the seam
+        full = _replace_items(full, recorded, [ids_a[k] + ids_b[k] for k in recorded])
+    dup = index.count(full).tolist()
     dup_count = [d if c is not None else None for d, c in zip(dup, conts, strict=True)]  # type: ignore[arg-type]
     return {
         "extracted": pa.array(extracted, pa.bool_()),
@@ -187,7 +161,15 @@ def _column_or_nulls(rows: pa.Table, name: str, n: int) -> list[Any]:
     return rows.column(name).to_pylist() if name in rows.column_names else [None] * n
 
 
-def _nearest(index: Index, outputs: list[str]) -> dict[str, Any]:
+def _replace_items(batch: TokenBatch, where: list[int], items: list[list[int]]) -> TokenBatch:
+    """``batch`` with the items at ``where`` replaced by ``items``."""
+    seqs: list[Any] = list(batch)
+    for k, ids in zip(where, items, strict=True):
+        seqs[k] = ids
+    return TokenBatch.from_items(seqs)
+
+
+def _nearest(index: Index, outputs: TokenBatch) -> dict[str, Any]:
     from corpusmap.index.minhash.query import near_duplicates
 
     found = cast(list[list[dict[str, Any]]], near_duplicates(index, outputs, limit=1))
@@ -197,7 +179,9 @@ def _nearest(index: Index, outputs: list[str]) -> dict[str, Any]:
     }
 
 
-def _baseline(index: Index, rows: pa.Table, p: MatchParams) -> pa.Table | None:
+def _baseline(
+    index: Index, rows: pa.Table, own: dict[str, TokenBatch], p: MatchParams
+) -> pa.Table | None:
     """The true continuations of corpus-sampled prompts, scored held out from their doc."""
     if not {"continuation", "doc_id"} <= set(rows.column_names):
         return None
@@ -215,17 +199,15 @@ def _baseline(index: Index, rows: pa.Table, p: MatchParams) -> pa.Table | None:
     if not seen:
         return None
     take = rows.take(list(seen.values()))
-    seqs = _encode(index, take.column("continuation").to_pylist())
-    ms_list = held_out_matching_statistics(index, seqs, take.column("doc_id").to_pylist())
-    flat, offs = _flat(seqs)
-    ms = np.concatenate(ms_list) if flat.size else flat
+    seqs = own["continuation"].take(list(seen.values()))
+    ms = held_out_matching_statistics(index, seqs, take.column("doc_id").to_pylist())
     return pa.table(
         {
             "prompt_id": take.column("prompt_id"),
             "doc_id": take.column("doc_id"),
             "continuation": take.column("continuation"),
-            "n_tokens": np.diff(offs),
-            "longest_match": _per_seq_max(ms, offs),
-            **_text_measures(ms, flat, offs, p),
+            "n_tokens": seqs.lengths,
+            "longest_match": seqs.per_item_max(ms),
+            **_text_measures(ms, seqs, p),
         }
     )

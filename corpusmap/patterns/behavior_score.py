@@ -34,12 +34,13 @@ import numpy as np
 import pyarrow as pa
 
 from corpusmap.errors import CorpusmapError
+from corpusmap.index.index import Index
 from corpusmap.patterns.behaviors import Behavior
-from corpusmap.patterns.generations_index import Generations, Side
-from corpusmap.patterns.kernels import count_in_sequences
+from corpusmap.patterns.generations_index import Generations
 from corpusmap.patterns.mi import bootstrap_mi, mutual_information
 from corpusmap.patterns.params import PatternParams
 from corpusmap.patterns.stats import g2_test, log_ratio, poisson_p_zero
+from corpusmap.tokenizer.batch import TokenBatch
 
 SCHEMA = pa.schema([
     ("behavior", pa.string()), ("type", pa.string()), ("spec", pa.string()),
@@ -51,12 +52,6 @@ SCHEMA = pa.schema([
     ("feature", pa.string()), ("mi_bits", pa.float64()), ("mi_low", pa.float64()),
     ("mi_high", pa.float64()), ("mi_pairs", pa.int64()), ("sample_docs", pa.int64()),
 ])  # fmt: skip
-
-
-def _flat(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    offs = np.concatenate([[0], np.cumsum([len(s) for s in seqs])]).astype(np.int64)
-    flat = np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64)
-    return flat, offs
 
 
 @dataclass
@@ -75,8 +70,16 @@ class Counts:
 class Context:
     """The texts behaviours run on, tokenized or sampled once for all behaviours."""
 
-    def __init__(self, t: Side, g: Generations, table: pa.Table, p: PatternParams) -> None:
+    def __init__(
+        self,
+        t: Index,
+        g: Generations,
+        table: pa.Table,
+        encoded: dict[str, TokenBatch],
+        p: PatternParams,
+    ) -> None:
         self.t, self.g, self.table, self.p = t, g, table, p
+        self.encoded = encoded  # prompts and continuations in G's ids, tokenized once
         self.n = table.num_rows
         self.outputs = [x or "" for x in table.column("output").to_pylist()]
         self.prompts = [x or "" for x in table.column("prompt").to_pylist()]
@@ -90,50 +93,44 @@ class Context:
     @cached_property
     def sample(self) -> tuple[list[str], int]:
         """Texts of the sampled corpus documents and their total tokens."""
-        ix = self.t.index
+        ix = self.t
         rng = np.random.default_rng(self.p.seed)
         ids = np.sort(
             rng.choice(ix.n_docs, size=min(self.p.corpus_sample, ix.n_docs), replace=False)
         )
         return [ix.document(int(d)) for d in ids], int(self.t.doc_lengths[ids].sum())
 
-    @cached_property
-    def g_tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.g.doc_tokens()
-
-    @cached_property
-    def prompt_tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        return _flat(self.g.tokenizer.encode_batch(self.prompts))
-
-    @cached_property
-    def cont_tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        return _flat(self.g.tokenizer.encode_batch([c or "" for c in self.continuations or []]))
-
     def literal(self, b: Behavior) -> Counts:
-        lit_t = np.asarray(self.t.index.tokenizer.encode(b.spec), dtype=np.int64)
+        lit_t = np.asarray(self.t.tokenizer.encode(b.spec), dtype=np.int64)
         lit_g = np.asarray(self.g.tokenizer.encode(b.spec), dtype=np.int64)
         if lit_t.size == 0:
             raise CorpusmapError(f"{b.where}: the literal {b.spec!r} encodes to no tokens")
-        known_t = bool((lit_t < self.t.vocab_size).all())
-        known_g = bool((lit_g < self.g.vocab_size).all())
-        count_t = int(self.t.count(lit_t, np.array([0, lit_t.size]))[0]) if known_t else 0
+        known_t = bool((lit_t < self.t.spec.vocab_size).all())
+        known_g = bool((lit_g < self.g.tokenizer.spec.vocab_size).all())
+        count_t = int(self.t.count(TokenBatch.from_items([lit_t]))[0]) if known_t else 0
 
-        def per_seq(flat_offs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-            flat, offs = flat_offs
-            if not known_g:
-                return np.zeros(len(offs) - 1, dtype=np.int64)
-            return count_in_sequences(flat, offs, lit_g)
+        def per_seq(batch: TokenBatch) -> np.ndarray:
+            return batch.count_in(lit_g) if known_g else np.zeros(len(batch), dtype=np.int64)
 
-        output = np.zeros(self.n, dtype=np.int64)
-        output[self.g.rows] = per_seq(self.g_tokens)
+        output = per_seq(self.g.outputs)  # every table row (an empty output counts 0)
         cont = None
         if self.continuations is not None:
             cont = np.where(
-                [c is not None for c in self.continuations], per_seq(self.cont_tokens), -1
+                [c is not None for c in self.continuations],
+                per_seq(self.encoded["continuation"]),
+                -1,
             )
-        prompt = per_seq(self.prompt_tokens)
+        prompt = per_seq(self.encoded["prompt"])
         opp_t, opp_g = self.t.opportunities(lit_t.size), self.g.opportunities(lit_g.size)
-        return Counts(count_t, opp_t, None, output, prompt, cont, opp_g)
+        return Counts(
+            count_t=count_t,
+            opp_t=opp_t,
+            sample_docs=None,
+            output=output,
+            prompt=prompt,
+            continuation=cont,
+            opp_g=opp_g,
+        )
 
     def textual(self, b: Behavior) -> Counts:
         texts, tokens = self.sample
@@ -146,8 +143,15 @@ class Context:
         if self.continuations is not None:
             cont = np.array([b.count_text(c) if c is not None else -1 for c in self.continuations],
                             dtype=np.int64)  # fmt: skip
-        return Counts(count_t, tokens, len(texts), run(self.outputs), run(self.prompts), cont,
-                      self.g.opportunities(1))  # fmt: skip
+        return Counts(
+            count_t=count_t,
+            opp_t=tokens,
+            sample_docs=len(texts),
+            output=run(self.outputs),
+            prompt=run(self.prompts),
+            continuation=cont,
+            opp_g=self.g.opportunities(1),
+        )
 
 
 def _contingent(c: Counts, table: pa.Table, p: PatternParams) -> bool:
@@ -172,14 +176,15 @@ def _contingent(c: Counts, table: pa.Table, p: PatternParams) -> bool:
 
 def score_behaviors(
     behaviors: list[Behavior],
-    t: Side,
+    t: Index,
     g: Generations,
     table: pa.Table,
+    encoded: dict[str, TokenBatch],
     feature: tuple[str, np.ndarray | None, np.ndarray],
     p: PatternParams,
 ) -> pa.Table:
     """The ``behaviors`` table: one row per behaviour."""
-    ctx = Context(t, g, table, p)
+    ctx = Context(t, g, table, encoded, p)
     fname, fvalues, fvalid = feature
     rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
     for b in behaviors:

@@ -35,18 +35,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpusmap.patterns.generations_index import Generations, Side
-from corpusmap.patterns.ngrams import (
-    GenerationRuns,
-    flat_rows,
-    frequent_corpus_ngrams,
-    gather,
-    match_rows,
-    sequence_ngrams,
-    unique_rows,
-)
+from corpusmap.index.index import Index
+from corpusmap.patterns.generations_index import Generations
+from corpusmap.patterns.ngrams import GenerationRuns, match_rows, sequence_ngrams, unique_rows
 from corpusmap.patterns.params import PatternParams
 from corpusmap.patterns.stats import g2_test, poisson_p_zero
+from corpusmap.tokenizer.batch import TokenBatch
+
+Side = Index | Generations  # each has count(batch) and opportunities(n)
 
 CLASSES = ("shared", "idiosyncratic", "contingent", "unexpressed")
 
@@ -75,26 +71,31 @@ class Block:
 
 def _empty(n: int, cls: str, extra: dict[str, np.ndarray] | None = None) -> Block:
     z = np.zeros(0, dtype=np.int64)
-    return Block(n, np.zeros((0, n), np.int64), z, z, z, z, z, z, z, np.zeros(0, dtype="<U13"),
-                 extra or {})  # fmt: skip
+    return Block(
+        n=n,
+        toks=np.zeros((0, n), np.int64),
+        count_t=z,
+        count_g=z,
+        n_gen=z,
+        opp_t=z,
+        opp_g=z,
+        g_lo=z,
+        g_hi=z,
+        cls=np.zeros(0, dtype="<U13"),
+        extra=extra or {},
+    )
 
 
 def _count_blocks(side: Side, blocks: list[np.ndarray]) -> list[np.ndarray]:
     """Count rows of several blocks (any lengths) on one side in one batched call."""
-    flats, offs, sizes, base = [], [np.zeros(1, np.int64)], [], 0
-    for rows in blocks:
-        f, o = flat_rows(rows)
-        flats.append(f)
-        offs.append(o[1:] + base)
-        base += f.size
-        sizes.append(len(rows))
-    counts = side.count(np.concatenate(flats) if flats else np.zeros(0, np.int64),
-                        np.concatenate(offs))  # fmt: skip
-    return np.split(counts, np.cumsum(sizes)[:-1]) if sizes else []
+    if not blocks:
+        return []
+    counts = side.count(TokenBatch.concat([TokenBatch.from_rows(rows) for rows in blocks]))
+    return np.split(counts, np.cumsum([len(rows) for rows in blocks])[:-1])
 
 
 def generation_ngrams(
-    g: Generations, t: Side, runs: GenerationRuns, p: PatternParams
+    g: Generations, t: Index, runs: GenerationRuns, p: PatternParams
 ) -> list[Block]:
     """Shared and idiosyncratic n-grams (stage 1)."""
     assert p.n_min is not None and p.n_max is not None
@@ -103,14 +104,25 @@ def generation_ngrams(
     out = []
     for r, ct in zip(all_runs, counts, strict=True):
         m = len(ct)
-        out.append(Block(r.n, r.toks, ct, r.count, r.n_generations,
-                         np.full(m, t.opportunities(r.n)), np.full(m, g.opportunities(r.n)),
-                         r.lo, r.hi, np.where(ct > 0, "shared", "idiosyncratic")))  # fmt: skip
+        out.append(
+            Block(
+                n=r.n,
+                toks=r.toks,
+                count_t=ct,
+                count_g=r.count,
+                n_gen=r.n_generations,
+                opp_t=np.full(m, t.opportunities(r.n)),
+                opp_g=np.full(m, g.opportunities(r.n)),
+                g_lo=r.lo,
+                g_hi=r.hi,
+                cls=np.where(ct > 0, "shared", "idiosyncratic"),
+            )
+        )
     return out
 
 
 def unexpressed_ngrams(
-    g: Generations, t: Side, continuations: tuple[np.ndarray, np.ndarray] | None, p: PatternParams
+    g: Generations, t: Index, continuations: TokenBatch | None, p: PatternParams
 ) -> list[Block]:
     """Unexpressed n-grams (stage 2)."""
     assert p.n_min is not None and p.n_max is not None
@@ -118,10 +130,10 @@ def unexpressed_ngrams(
     c_min = {n: p.e_min * t.opportunities(n) / g.opportunities(n) for n in ns}
     if not ns:
         return []
-    cands = frequent_corpus_ngrams(t.index, c_min)
+    cands = t.frequent_ngrams(c_min)
     if continuations is not None:
         for n in ns:
-            extra = sequence_ngrams(*continuations, n)
+            extra = sequence_ngrams(continuations, n)
             cands[n] = unique_rows(np.concatenate([cands[n], extra]))
     blocks = [cands[n] for n in ns]
     count_t = _count_blocks(t, blocks)
@@ -133,15 +145,25 @@ def unexpressed_ngrams(
         ok = (cg == 0) & (expected >= p.e_min) & (poisson_p_zero(expected) < p.alpha)
         m = int(ok.sum())
         none = np.full(m, -1, dtype=np.int64)
-        out.append(Block(n, rows[ok], ct[ok], cg[ok], np.zeros(m, np.int64), np.full(m, o_t),
-                         np.full(m, o_g), none, none, np.full(m, "unexpressed")))  # fmt: skip
+        out.append(
+            Block(
+                n=n,
+                toks=rows[ok],
+                count_t=ct[ok],
+                count_g=cg[ok],
+                n_gen=np.zeros(m, np.int64),
+                opp_t=np.full(m, o_t),
+                opp_g=np.full(m, o_g),
+                g_lo=none,
+                g_hi=none,
+                cls=np.full(m, "unexpressed"),
+            )
+        )
     return out
 
 
-def triggers(g: Generations, t: Side, runs: GenerationRuns, p: PatternParams) -> Block:
+def triggers(g: Generations, t: Index, runs: GenerationRuns, p: PatternParams) -> Block:
     """Contingent triggers (stage 3); ``extra['next']`` holds the model's continuation."""
-    from corpusmap.patterns import kernels as CK
-
     assert p.trigger_n is not None
     n = p.trigger_n
     lo_t, hi_t = runs.ranges(n, p.support)
@@ -154,23 +176,32 @@ def triggers(g: Generations, t: Side, runs: GenerationRuns, p: PatternParams) ->
     count_g = hi_y - lo_y
     major = 2 * count_g > cont_g[parent]  # at most one next token per trigger can be > 1/2
     lo_y, hi_y, parent, count_g = lo_y[major], hi_y[major], parent[major], count_g[major]
-    n_gen = CK.distinct_in_runs(g.sa_docs, lo_y, hi_y)
+    n_gen = runs.distinct_generations(lo_y, hi_y)
     ok = n_gen >= p.support
     lo_y, hi_y, parent, count_g, n_gen = lo_y[ok], hi_y[ok], parent[ok], count_g[ok], n_gen[ok]
-    s = g.shard
-    ty = gather(s.tokens, s.sa[lo_y].astype(np.int64), n + 1)
+    ty = runs.rows(lo_y, n + 1)
     tt = np.ascontiguousarray(ty[:, :n])
-    cont_t = t.continued(*flat_rows(tt))
-    count_t = t.count(*flat_rows(ty))
+    cont_t = t.continued_count(TokenBatch.from_rows(tt))
+    count_t = t.count(TokenBatch.from_rows(ty))
     opp_g = cont_g[parent]
     with np.errstate(divide="ignore", invalid="ignore"):
         p_t = np.where(cont_t > 0, count_t / np.maximum(cont_t, 1), 1.0)
     _, pval = g2_test(count_g, count_t, opp_g, cont_t)
     keep = (cont_t > 0) & (p_t <= p.eps) & (np.asarray(pval) < p.alpha)
     m = int(keep.sum())
-    return Block(n, tt[keep], count_t[keep], count_g[keep], n_gen[keep], cont_t[keep],
-                  opp_g[keep], lo_y[keep], hi_y[keep], np.full(m, "contingent"),
-                  {"next": ty[keep, n]})  # fmt: skip
+    return Block(
+        n=n,
+        toks=tt[keep],
+        count_t=count_t[keep],
+        count_g=count_g[keep],
+        n_gen=n_gen[keep],
+        opp_t=cont_t[keep],
+        opp_g=opp_g[keep],
+        g_lo=lo_y[keep],
+        g_hi=hi_y[keep],
+        cls=np.full(m, "contingent"),
+        extra={"next": ty[keep, n]},
+    )
 
 
 def close(blocks: list[Block]) -> list[Block]:

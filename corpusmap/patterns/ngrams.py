@@ -1,15 +1,12 @@
-"""N-gram enumeration from suffix arrays and token sequences, all vectorised.
+"""N-gram sets as row blocks: runs of the generations, sequence n-grams, exact joins.
 
 * ``GenerationRuns``: the distinct n-grams of the generations index G, one per
-  run of its suffix array (see ``kernels``), with their count, the number of
+  run of its suffix array (``Index.suffix_runs``), with their count, the number of
   distinct generations holding them and their suffix-array range (for examples).
-* ``frequent_corpus_ngrams``: every corpus n-gram occurring at least ``c_min(n)``
-  times, exactly, by the strided probe of ``kernels.strided_lcp``. With ``S``
-  shards an n-gram reaching ``c`` in total reaches ``c/S`` in some shard, so each
-  shard is probed for ``ceil(c/S)``; the candidates are then counted exactly over
-  all shards by the caller (one batched call).
 * ``sequence_ngrams``: the distinct n-grams of short sequences (true continuations).
 * ``match_rows``: exact join of two sets of equal-length token rows.
+
+Frequent corpus n-grams come from the index itself (``Index.frequent_ngrams``).
 
 N-grams of one length are kept as 2-D arrays (one row per n-gram), so joins and
 de-duplication are a ``np.lexsort`` over rows (exact), never Python loops.
@@ -19,27 +16,12 @@ What it leaves out: n-grams across documents (never counted on either side).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-from corpusmap.index.index import Index
-from corpusmap.patterns import kernels as CK
 from corpusmap.patterns.generations_index import Generations
-
-
-def gather(tokens: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
-    """Rows ``tokens[p : p + n]`` for each position (an ``(m, n)`` int64 array)."""
-    pos = np.asarray(positions, dtype=np.int64)
-    return np.asarray(tokens[pos[:, None] + np.arange(n)], dtype=np.int64).reshape(len(pos), n)
-
-
-def flat_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """An ``(m, n)`` block as flat queries and boundaries for the count kernels."""
-    m, n = rows.shape
-    return rows.reshape(-1).astype(np.int64), (np.arange(m + 1) * n).astype(np.int64)
+from corpusmap.tokenizer.batch import TokenBatch
 
 
 def _row_groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,78 +72,40 @@ class GenerationRuns:
     """Runs of G's suffix array for every n up to ``cap`` (one LCP pass serves all n)."""
 
     def __init__(self, g: Generations, cap: int) -> None:
-        self.g = g
-        self.cap = cap
+        self.suffixes = g.index.suffix_runs(cap)
 
-    @cached_property
-    def lcp(self) -> np.ndarray:
-        s = self.g.shard
-        return CK.strided_lcp(s.tokens, s.sa, 1, self.cap, self.g.index.separator)
-
-    @cached_property
+    @property
     def avail(self) -> np.ndarray:
-        s = self.g.shard
-        return CK.available(s.tokens, s.sa, self.cap, self.g.index.separator)
+        """Real tokens (capped) after each suffix-array entry, up to its document's end."""
+        return self.suffixes.avail
 
     def ranges(self, n: int, min_count: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """``[lo, hi)`` of every distinct n-gram occurring at least ``min_count`` times."""
-        size = self.g.shard.sa.shape[0]
-        if size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        lo = np.flatnonzero(np.concatenate([[True], self.lcp < n]))
-        hi = np.append(lo[1:], size)
-        ok = (self.avail[lo] >= n) & (hi - lo >= min_count)
-        return lo[ok].astype(np.int64), hi[ok].astype(np.int64)
+        return self.suffixes.ranges(n, min_count)
 
     def runs(self, n: int, min_generations: int = 1) -> Runs:
         """Distinct n-grams held by at least ``min_generations`` distinct generations."""
         lo, hi = self.ranges(n, min_generations)
-        ngen = CK.distinct_in_runs(self.g.sa_docs, lo, hi)
+        ngen = self.suffixes.distinct_docs(lo, hi)
         keep = ngen >= min_generations
         lo, hi, ngen = lo[keep], hi[keep], ngen[keep]
-        s = self.g.shard
-        toks = gather(s.tokens, s.sa[lo].astype(np.int64), n)
-        return Runs(n, toks, lo, hi, ngen)
+        return Runs(n, self.suffixes.rows(lo, n), lo, hi, ngen)
+
+    def rows(self, lo: np.ndarray, n: int) -> np.ndarray:
+        """The n-grams starting the ranges ``lo`` (an ``(m, n)`` block)."""
+        return self.suffixes.rows(lo, n)
+
+    def distinct_generations(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return self.suffixes.distinct_docs(lo, hi)
 
     def docs_of(self, lo: int, hi: int, limit: int) -> list[int]:
         """Up to ``limit`` distinct G documents of one suffix-array range, smallest first."""
-        return np.unique(self.g.sa_docs[lo:hi])[:limit].astype(np.int64).tolist()
+        return self.suffixes.docs_of(lo, hi, limit)
 
 
-def frequent_corpus_ngrams(ix: Index, c_min: dict[int, float]) -> dict[int, np.ndarray]:
-    """Every corpus n-gram with at least ``c_min[n]`` occurrences (plus a few below; exact).
-
-    The result may hold n-grams below the threshold (the probe over-approximates);
-    callers count candidates exactly and filter.
-    """
-    cap = max(c_min)
-    shards = [s for s in ix.shards if s.sa.shape[0]]
-    found: dict[int, list[np.ndarray]] = {n: [] for n in c_min}
-    for s in shards:
-        c_eff = {n: max(1, math.ceil(c / max(len(shards), 1))) for n, c in c_min.items()}
-        stride = max(1, min(c_eff.values()) // 2)
-        lcp = CK.strided_lcp(s.tokens, s.sa, stride, cap, ix.separator)
-        avail: np.ndarray | None = None
-        for n in c_min:
-            if c_eff[n] <= 1:  # every distinct n-gram qualifies (stride is 1 here)
-                if avail is None:
-                    avail = CK.available(s.tokens, s.sa, cap, ix.separator)
-                idx = np.flatnonzero(np.concatenate([[True], lcp < n]))
-                idx = idx[avail[idx] >= n]
-            else:  # a run of hits is one n-gram spanning those probes
-                hit = lcp >= n
-                first = hit & ~np.concatenate([[False], hit[:-1]])
-                idx = np.flatnonzero(first) * stride
-            found[n].append(gather(s.tokens, s.sa[idx].astype(np.int64), n))
-    return {
-        n: unique_rows(np.concatenate(blocks)) if blocks else np.zeros((0, n), np.int64)
-        for n, blocks in found.items()
-    }
-
-
-def sequence_ngrams(flat: np.ndarray, offs: np.ndarray, n: int) -> np.ndarray:
-    """Distinct n-grams (rows) of sequences given flat with boundaries ``offs``."""
-    flat = np.asarray(flat, dtype=np.int64)
+def sequence_ngrams(batch: TokenBatch, n: int) -> np.ndarray:
+    """Distinct n-grams (rows) of the sequences of a batch."""
+    flat, offs = batch.flat, batch.offsets
     if flat.size < n:
         return np.zeros((0, n), dtype=np.int64)
     starts = np.arange(flat.size - n + 1)

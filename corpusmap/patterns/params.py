@@ -44,7 +44,7 @@ alpha or lowering e_min lets one or the other bind.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from corpusmap.errors import CorpusmapError
@@ -57,22 +57,39 @@ _UNIT_DEFAULTS = {  # unit -> (n_min, n_max, trigger_n)
 }
 
 
+def _flag(default: Any, kind: Any, help: str) -> Any:
+    """A field that is also a command-line flag: its value type and help text."""
+    return field(default=default, metadata={"type": kind, "help": help})
+
+
 @dataclass(frozen=True)
 class PatternParams:
     """Thresholds of the pattern classes (see the module docstring for each)."""
 
-    n_min: int | None = None
-    n_max: int | None = None
-    min_generations: int = 3
-    e_min: float = 5.0
-    alpha: float = 0.01
-    support: int = 5
-    eps: float = 0.05
-    trigger_n: int | None = None
-    top_k: int = 100
-    behaviors: str | None = None
-    feature: str = "behavior"
-    corpus_sample: int = 1000
+    # ``help`` in a field's metadata makes it a ``corpusmap classify`` flag of the same name
+    n_min: int | None = _flag(None, int, "Shortest n-gram, tokens [words 3, hf/ids 4, bytes 20].")
+    n_max: int | None = _flag(None, int, "Longest n-gram, tokens [words 6, hf/ids 8, bytes 32].")
+    min_generations: int = _flag(
+        3, int, "k: shared/idiosyncratic n-grams recur in >= k generations."
+    )
+    e_min: float = _flag(
+        5.0, float, "Unexpressed: expected count in the generations at least this."
+    )
+    alpha: float = _flag(0.01, float, "Unexpressed: Poisson p < alpha; contingent: G² p < alpha.")
+    support: int = _flag(5, int, "Contingent: dominant continuation in >= s generations.")
+    eps: float = _flag(0.05, float, "Contingent: corpus P(continuation | trigger) <= eps.")
+    trigger_n: int | None = _flag(
+        None, int, "Trigger length, tokens [words 3, hf/ids 4, bytes 16]."
+    )
+    top_k: int = _flag(100, int, "Pattern rows kept per class, by keyness (0: all).")
+    behaviors: str | None = _flag(None, "file", "TOML/YAML file of user behaviours.")
+    feature: str = _flag(
+        "behavior",
+        str,
+        "Output feature for behaviour mutual information: behavior, copied>=L, extracted, "
+        "COLUMN or COLUMN>=V.",
+    )
+    corpus_sample: int = _flag(1000, int, "Corpus documents sampled for regex/function behaviours.")
     seed: int = 0
     examples: int = 3  # generation ids / corpus doc ids kept per row
 

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from corpusmap.index.index import Index
 from corpusmap.patterns.classes import Block
-from corpusmap.patterns.generations_index import Generations, Side
+from corpusmap.patterns.generations_index import Generations
 from corpusmap.patterns.ngrams import GenerationRuns
 from corpusmap.patterns.params import PatternParams
 from corpusmap.patterns.stats import chi2_1_sf, g2_stat, js_divergence, keyness, log_ratio
@@ -82,7 +83,7 @@ def rank_class(blocks: list[Block], cls: str, top_k: int) -> dict[str, Any]:
 def build_rows(
     ranked: dict[str, dict[str, Any]],
     g: Generations,
-    t: Side,
+    t: Index,
     runs: GenerationRuns,
     gen_ids: list[str],
     p: PatternParams,
@@ -102,7 +103,7 @@ def build_rows(
         # corpus documents holding the n-gram (for a trigger: the trigger)
         in_corpus = (o_t > 0) if is_trigger else (b > 0)
         hits = [tk for tk, ok in zip(r["toks"], in_corpus, strict=True) if ok]
-        located = iter(t.index.locate_docs(hits, limit=p.examples) if hits else [])
+        located = iter(t.locate_docs(hits, limit=p.examples) if hits else [])
         for i in range(m):
             toks = r["toks"][i]
             lo, hi = int(r["g_lo"][i]), int(r["g_hi"][i])
@@ -142,8 +143,8 @@ def _dist(side_index: Any, toks: np.ndarray) -> dict[int, tuple[str, float]]:
     return {int(d["token"]): (d["text"], float(d["prob"])) for d in res["distribution"]}
 
 
-def _trigger_cols(g: Generations, t: Side, toks: np.ndarray, nxt: int) -> dict[str, Any]:
-    corpus = _dist(t.index, toks)
+def _trigger_cols(g: Generations, t: Index, toks: np.ndarray, nxt: int) -> dict[str, Any]:
+    corpus = _dist(t, toks)
     model = _dist(g.index, toks)
 
     def top(dist: dict[int, tuple[str, float]], decode: Any) -> str:
@@ -153,7 +154,7 @@ def _trigger_cols(g: Generations, t: Side, toks: np.ndarray, nxt: int) -> dict[s
 
     return {
         "continuation": g.tokenizer.decode([nxt]),
-        "corpus_top": top(corpus, t.index.tokenizer.decode),
+        "corpus_top": top(corpus, t.tokenizer.decode),
         "model_top": top(model, g.tokenizer.decode),
         "divergence": js_divergence(
             {k: v[1] for k, v in corpus.items()}, {k: v[1] for k, v in model.items()}

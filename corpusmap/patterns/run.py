@@ -3,7 +3,7 @@
 Called by ``corpusmap.patterns`` (the match stage) after the per-generation
 tables are written. Stages, in the order data flows:
 
-1. index the outputs (``sides.build_generations``): G, same tokenizer as T;
+1. index the outputs (``generations_index.build_generations``): G, same tokenizer as T;
 2. n-grams of G held by >= k generations, counted in T: shared / idiosyncratic;
 3. frequent corpus n-grams and true-continuation n-grams, counted in G: unexpressed;
 4. triggers of G with a consistent continuation, checked against T: contingent;
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -37,11 +36,13 @@ from corpusmap.patterns.classes import (
     triggers,
     unexpressed_ngrams,
 )
-from corpusmap.patterns.generations_index import Side, build_generations
+from corpusmap.patterns.generations_index import build_generations
 from corpusmap.patterns.ngrams import GenerationRuns
 from corpusmap.patterns.params import PatternParams
 from corpusmap.patterns.pattern_table import SCHEMA, build_rows, rank_class
 from corpusmap.progress import progress_bar
+from corpusmap.tokenizer import Tokenizer, covering_tokenizer
+from corpusmap.tokenizer.batch import TokenBatch, encode_texts
 
 PART = "part-00000.parquet"
 
@@ -57,16 +58,29 @@ def _members(blocks: list[Block], cls: str) -> int:
     return int(sum((b.cls == cls).sum() for b in blocks))
 
 
-def _continuations(ix: Index, table: pa.Table) -> tuple[np.ndarray, np.ndarray] | None:
-    """True continuations of corpus-sampled prompts, as corpus token ids."""
-    if "continuation" not in table.column_names:
+def encode_generations(
+    tokenizer: Tokenizer, table: pa.Table
+) -> tuple[Tokenizer, dict[str, TokenBatch]]:
+    """The run's tokenizer (``covering_tokenizer``) and each text column tokenized once.
+
+    Columns: ``output``, ``prompt`` and, where the table has them, ``continuation``
+    and ``original_prompt`` (``None`` texts are empty sequences).
+    """
+    outputs = [o or "" for o in table.column("output").to_pylist()]
+    tok = covering_tokenizer(tokenizer, outputs)
+    encoded = {"output": encode_texts(tok, outputs)}
+    for name in ("prompt", "continuation", "original_prompt"):
+        if name in table.column_names:
+            encoded[name] = encode_texts(tok, table.column(name).to_pylist())
+    return tok, encoded
+
+
+def _continuations(table: pa.Table, encoded: dict[str, TokenBatch]) -> TokenBatch | None:
+    """True continuations of corpus-sampled prompts (the rows that have one)."""
+    if "continuation" not in encoded:
         return None
-    texts = [c for c in table.column("continuation").to_pylist() if c]
-    if not texts:
-        return None
-    seqs = [np.asarray(e, dtype=np.int64) for e in ix.tokenizer.encode_batch(texts)]
-    offs = np.concatenate([[0], np.cumsum([len(s) for s in seqs])]).astype(np.int64)
-    return np.concatenate(seqs), offs
+    has = [i for i, c in enumerate(table.column("continuation").to_pylist()) if c]
+    return encoded["continuation"].take(has) if has else None
 
 
 def classify_patterns(
@@ -87,6 +101,7 @@ def classify_patterns(
     feature: str = "behavior",
     corpus_sample: int = 1000,
     seed: int = 0,
+    encoded: tuple[Tokenizer, dict[str, TokenBatch]] | None = None,
 ) -> dict[str, Any]:
     """Classify the generations' patterns against the corpus and write the tables.
 
@@ -99,6 +114,8 @@ def classify_patterns(
         n_min, n_max, min_generations, e_min, alpha, support, eps, trigger_n,
         top_k, behaviors, feature, corpus_sample, seed: thresholds and options,
             documented with their defaults in ``corpusmap.patterns.params``.
+        encoded: the run's tokenizer and token batches from ``encode_generations``
+            when the caller has them already (the texts are tokenized once per run).
 
     Returns:
         A JSON-serialisable summary: the thresholds used, and per class the
@@ -109,9 +126,21 @@ def classify_patterns(
     ix = index if isinstance(index, Index) else open_index(index)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    p = PatternParams(n_min, n_max, min_generations, e_min, alpha, support, eps, trigger_n, top_k,
-                      str(behaviors) if behaviors else None, feature, corpus_sample, seed
-                      ).resolve(ix.spec.kind)  # fmt: skip
+    p = PatternParams(
+        n_min=n_min,
+        n_max=n_max,
+        min_generations=min_generations,
+        e_min=e_min,
+        alpha=alpha,
+        support=support,
+        eps=eps,
+        trigger_n=trigger_n,
+        top_k=top_k,
+        behaviors=str(behaviors) if behaviors else None,
+        feature=feature,
+        corpus_sample=corpus_sample,
+        seed=seed,
+    ).resolve(ix.spec.kind)
     behs = feat = None
     if p.behaviors:  # read and check the user's file before the heavy work
         from corpusmap.patterns.behaviors import load_behaviors
@@ -128,16 +157,16 @@ def classify_patterns(
         return summary
     with progress_bar() as prog:
         task = prog.add_task("patterns", total=6, unit="stage")
-        t = Side(ix, ix.tokenizer.spec.vocab_size)
-        g = build_generations(out, table, ix)
+        tok, batches = encoded or encode_generations(ix.tokenizer, table)
+        g = build_generations(out, batches["output"], tok)
         assert p.n_max is not None and p.trigger_n is not None
         runs = GenerationRuns(g, cap=max(p.n_max, p.trigger_n + 1))
         prog.advance(task)
-        gen_blocks = generation_ngrams(g, t, runs, p)
+        gen_blocks = generation_ngrams(g, ix, runs, p)
         prog.advance(task)
-        un_blocks = unexpressed_ngrams(g, t, _continuations(ix, table), p)
+        un_blocks = unexpressed_ngrams(g, ix, _continuations(table, batches), p)
         prog.advance(task)
-        trig = triggers(g, t, runs, p)
+        trig = triggers(g, ix, runs, p)
         prog.advance(task)
         before = {c: _members(gen_blocks, c) for c in ("shared", "idiosyncratic")}
         before["contingent"] = len(trig.toks)
@@ -147,7 +176,7 @@ def classify_patterns(
                    "unexpressed": un_blocks}  # fmt: skip
         ranked = {c: rank_class(sources[c], c, p.top_k) for c in CLASSES}
         gen_ids = [str(x) for x in table.column("gen_id").to_pylist()]
-        _write(out / "patterns", build_rows(ranked, g, t, runs, gen_ids, p))
+        _write(out / "patterns", build_rows(ranked, g, ix, runs, gen_ids, p))
         prog.advance(task)
         summary["generation_tokens"] = int(g.doc_lengths.sum())
         summary["generations_index"] = str(g.index.path)
@@ -156,7 +185,7 @@ def classify_patterns(
         if behs is not None and feat is not None:
             from corpusmap.patterns.behavior_score import score_behaviors
 
-            btable = score_behaviors(behs, t, g, table, feat, p)
+            btable = score_behaviors(behs, ix, g, table, batches, feat, p)
             _write(out / "behaviors", btable)
             counts: dict[str, int] = {}
             for c in btable.column("class").to_pylist():

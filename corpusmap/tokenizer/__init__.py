@@ -24,6 +24,7 @@ from corpusmap.tokenizer.spec import TokenizerSpec, separator_id, unknown_id, wi
 __all__ = [
     "Tokenizer",
     "TokenizerSpec",
+    "covering_tokenizer",
     "load_from_index",
     "resolve_tokenizer",
     "save_to_index",
@@ -77,6 +78,18 @@ def save_to_index(tokenizer: Tokenizer, folder: Path) -> None:
     """Write the tokenizer's vocabulary file (if it has one) into an index folder."""
     if tokenizer.spec.file:
         tokenizer.save(folder / tokenizer.spec.file)  # type: ignore[attr-defined]
+
+
+def covering_tokenizer(tok: Tokenizer, texts: list[str]) -> Tokenizer:
+    """``tok``, or for ``words`` its vocabulary extended by the words ``texts`` add.
+
+    Texts a model generated are tokenized once with it: ids of words the corpus has
+    are unchanged, and new words get ids of their own (an index over the
+    generations tells them apart; against the corpus they are unknown).
+    """
+    from corpusmap.tokenizer.words import WordsTokenizer
+
+    return tok.covering(texts) if isinstance(tok, WordsTokenizer) else tok
 
 
 def load_from_index(spec: TokenizerSpec, folder: Path) -> Tokenizer:

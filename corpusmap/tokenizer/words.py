@@ -139,6 +139,21 @@ class WordsTokenizer:
         new = [w for w in dict.fromkeys(words) if w not in self.ids]
         return WordsTokenizer(self.vocab + new, name=self.spec.name)
 
+    def covering(self, texts: Iterable[str]) -> WordsTokenizer:
+        """This vocabulary extended by the words ``texts`` add (itself when none are new).
+
+        New words are found without running the word regex over every token: a word
+        never spans whitespace, so only the distinct whitespace-separated pieces the
+        vocabulary lacks (e.g. ``word,`` or a new word) are split. They get ids in
+        sorted order, so the same texts always give the same ids.
+        """
+        pieces: set[str] = set()
+        for text in texts:
+            pieces.update(text.split())
+        words = {w for piece in pieces.difference(self.ids) for w in WORD_RE.findall(piece)}
+        new = sorted(words.difference(self.ids))
+        return self.extended(new) if new else self
+
     def encode(self, text: str) -> np.ndarray:
         """Ids of ``text``'s tokens (int64); same as ``_encode_regex``, compiled."""
         from corpusmap.tokenizer.words_kernel import PAD, encode_one

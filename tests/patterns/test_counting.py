@@ -13,13 +13,9 @@ import pytest
 from corpusmap.index.index import open_index
 from corpusmap.patterns import classify_patterns
 from corpusmap.patterns.generations_index import build_generations
-from corpusmap.patterns.ngrams import (
-    GenerationRuns,
-    frequent_corpus_ngrams,
-    match_rows,
-    sequence_ngrams,
-    unique_rows,
-)
+from corpusmap.patterns.ngrams import GenerationRuns, match_rows, sequence_ngrams, unique_rows
+from corpusmap.patterns.run import encode_generations
+from corpusmap.tokenizer.batch import TokenBatch
 from tests.conftest import build_from_docs
 from tests.patterns.planted import naive_classes, ngram_counts
 
@@ -35,7 +31,8 @@ def test_generation_runs_match_naive(tmp_path: Path) -> None:
     gens = [rng.integers(0, 6, rng.integers(0, 25)).tolist() for _ in range(60)]
     ix = open_index(build_from_docs(tmp_path, [[1, 2, 3]], vocab=6))
     texts = [" ".join(map(str, g)) for g in gens]
-    g = build_generations(tmp_path, _table(texts), ix)
+    tok, encoded = encode_generations(ix.tokenizer, _table(texts))
+    g = build_generations(tmp_path, encoded["output"], tok)
     assert [texts[r] for r in g.rows] == [t for t in texts if t]  # doc -> table row
     runs = GenerationRuns(g, cap=5)
     nonempty = [x for x in gens if x]
@@ -59,7 +56,7 @@ def test_frequent_corpus_ngrams_finds_every_frequent_one(
     ix = open_index(build_from_docs(tmp_path, docs, vocab=5, **kw))
     assert (len(ix.shards) > 1) == bool(shard_tokens)
     c_min = {2: 30.0, 3: 7.5, 4: 1.0, 5: 3.0}
-    found = frequent_corpus_ngrams(ix, c_min)
+    found = ix.frequent_ngrams(c_min)
     for n, c in c_min.items():
         count, _ = ngram_counts(docs, n)
         want = {t for t, k in count.items() if k >= math.ceil(c)}
@@ -73,8 +70,8 @@ def test_row_helpers() -> None:
     b = np.array([[3, 4], [9, 9], [1, 2], [1, 3]])
     assert match_rows(a, b).tolist() == [1, -1, 0, 2]
     assert unique_rows(np.array([[2, 1], [1, 2], [2, 1]])).tolist() == [[1, 2], [2, 1]]
-    flat, offs = np.array([1, 2, 3, 1, 2, 7, 1, 2]), np.array([0, 3, 5, 8])
-    assert sequence_ngrams(flat, offs, 2).tolist() == [[1, 2], [2, 3], [7, 1]]  # not [2, 7]
+    batch = TokenBatch.from_items([[1, 2, 3], [1, 2], [7, 1, 2]])
+    assert sequence_ngrams(batch, 2).tolist() == [[1, 2], [2, 3], [7, 1]]  # not [2, 7]
 
 
 def test_repeats_inside_generations_do_not_swamp(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from corpusmap.index.minhash.store import (
     duckdb_cursor,
     load_params,
 )
+from corpusmap.tokenizer.batch import TokenBatch
 
 _PAIR_CHUNK = 1 << 16
 _ENCODE_BATCH = 1024
@@ -127,36 +128,23 @@ def _encode_strings(index: Any, texts: list[str], workers: int) -> list[np.ndarr
 
 
 def encode_texts(
-    index: Any, texts: TextLike | Sequence[TextLike], workers: int = 1
+    index: Any, texts: TextLike | Sequence[TextLike] | TokenBatch, workers: int = 1
 ) -> tuple[list[np.ndarray], bool]:
     """Token ids of each text with the index's tokenizer; whether a single text was given.
 
-    Strings are encoded in batches (in ``workers`` processes when there are many);
-    token-id arrays pass through, ids the corpus cannot hold mapped to ``unknown``.
+    Many strings are encoded in batches (in ``workers`` processes when there are
+    many); anything else goes through the index's one query normalisation
+    (``query_batch.to_batch``), which maps ids the corpus cannot hold to ``unknown``.
     """
-    if isinstance(texts, str) or (isinstance(texts, np.ndarray) and texts.ndim == 1):
-        items: list[Any] = [texts]
-        single = True
+    from corpusmap.index.query_batch import to_batch
+
+    is_strings = isinstance(texts, list) and texts and all(isinstance(x, str) for x in texts)
+    if is_strings and len(texts) > _ENCODE_BATCH:  # type: ignore[arg-type]
+        encoded = TokenBatch.from_items(_encode_strings(index, list(texts), workers))  # type: ignore[arg-type]
+        batch, single = encoded.clipped(index.unknown, index.unknown), False
     else:
-        items = list(texts)  # type: ignore[arg-type]
-        single = bool(items) and all(isinstance(x, int | np.integer) for x in items)
-        if single:
-            items = [np.asarray(items, dtype=np.int64)]
-    where = [i for i, x in enumerate(items) if isinstance(x, str)]
-    encoded = _encode_strings(index, [items[i] for i in where], workers) if where else []
-    out = [np.zeros(0, np.int64)] * len(items)
-    for i, ids in zip(where, encoded, strict=True):
-        out[i] = np.asarray(ids, dtype=np.int64)
-    unknown = int(index.unknown)
-    for i, x in enumerate(items):
-        if not isinstance(x, str):
-            arr = np.asarray(x, dtype=np.int64)
-            if arr.ndim != 1:
-                raise CorpusmapError("a token-id query must be a flat list of integers")
-            if arr.size and (arr.min() < 0 or arr.max() >= unknown):
-                arr = np.where((arr < 0) | (arr >= unknown), unknown, arr)
-            out[i] = arr
-    return out, single
+        batch, single = to_batch(texts, index.tokenizer, int(index.unknown))
+    return list(batch), single
 
 
 def _top(qid: np.ndarray, doc: np.ndarray, score: np.ndarray, limit: int | None) -> np.ndarray:
@@ -172,7 +160,7 @@ def _top(qid: np.ndarray, doc: np.ndarray, score: np.ndarray, limit: int | None)
 
 def near_duplicates(
     index: Any,
-    texts: TextLike | Sequence[TextLike],
+    texts: TextLike | Sequence[TextLike] | TokenBatch,
     threshold: float | None = None,
     limit: int | None = 10,
     exact: bool = False,

@@ -1,0 +1,205 @@
+"""N-grams read off sorted suffix arrays: runs, frequent n-grams, continued counts.
+
+In a suffix array equal n-grams are adjacent, so the distinct n-grams of an index
+and their counts are the *runs* of consecutive suffixes whose common prefix (LCP)
+is at least ``n``. One pass computing the LCP of neighbouring suffixes (capped at
+the longest ``n`` asked for, never running through a document separator) serves
+every ``n`` at once; a run is then a stretch where the LCP stays ``>= n``, found
+with numpy (``SuffixRuns``).
+
+``strided_lcp`` also serves the corpus scan for frequent n-grams
+(``frequent_ngrams``): comparing suffix ``k*s`` with suffix ``(k+1)*s`` only, a
+pair sharing ``n`` tokens proves a run spanning both probes, and every run of
+length ``>= 2s`` contains such a pair. So all n-grams occurring at least ``2s``
+times are found with ``N/s`` comparisons instead of ``N``. With ``S`` shards an
+n-gram reaching ``c`` in total reaches ``c/S`` in some shard, so each shard is
+probed for ``ceil(c/S)``; the result may hold n-grams below the threshold, which
+callers count exactly and filter.
+
+What it leaves out: n-grams across documents (never counted); ``SuffixRuns`` reads
+one shard (the generations index of a classify run is built as one).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+from numba import prange
+
+from corpusmap.errors import CorpusmapError
+from corpusmap.index import kernels as K
+from corpusmap.index.shard import Shard
+from corpusmap.tokenizer.batch import TokenBatch
+
+if TYPE_CHECKING:
+    from corpusmap.index.index import Index
+
+
+@numba.njit(cache=True, parallel=True)
+def strided_lcp(tokens, sa, stride, cap, sep):  # type: ignore[no-untyped-def]
+    """``out[k]``: tokens shared by suffixes ``sa[k*stride]`` and ``sa[(k+1)*stride]``.
+
+    Capped at ``cap`` and stopping at a separator, so a shared prefix never
+    crosses a document boundary.
+    """
+    m = (sa.shape[0] - 1) // stride if sa.shape[0] > 0 else 0
+    out = np.zeros(m, dtype=np.int32)
+    n = tokens.shape[0]
+    for k in prange(m):
+        a = np.int64(sa[k * stride])
+        b = np.int64(sa[(k + 1) * stride])
+        d = 0
+        while d < cap and a + d < n and b + d < n:
+            t = tokens[a + d]
+            if t != tokens[b + d] or t == sep:
+                break
+            d += 1
+        out[k] = d
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def available(tokens, positions, cap, sep):  # type: ignore[no-untyped-def]
+    """Real tokens (``<= cap``) from each position up to its document's end."""
+    out = np.zeros(positions.shape[0], dtype=np.int32)
+    n = tokens.shape[0]
+    for i in prange(positions.shape[0]):
+        p = np.int64(positions[i])
+        d = 0
+        while d < cap and p + d < n and tokens[p + d] != sep:
+            d += 1
+        out[i] = d
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def distinct_in_runs(values, starts, ends):  # type: ignore[no-untyped-def]
+    """Number of distinct ``values[a:b]`` for each run ``(a, b)`` (e.g. documents)."""
+    out = np.zeros(starts.shape[0], dtype=np.int64)
+    for r in prange(starts.shape[0]):
+        a, b = starts[r], ends[r]
+        if b - a <= 1:
+            out[r] = b - a
+            continue
+        v = np.sort(values[a:b])
+        c = 1
+        for i in range(1, v.shape[0]):
+            if v[i] != v[i - 1]:
+                c += 1
+        out[r] = c
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def continued_count_batch(tokens, sa, flat, offs, sep, out):  # type: ignore[no-untyped-def]
+    """Add each query's occurrences that are followed by a real token to ``out``."""
+    for k in prange(offs.shape[0] - 1):
+        lo, hi = K.continued_range(tokens, sa, flat, offs[k], offs[k + 1], sep)
+        out[k] += hi - lo
+
+
+def gather(tokens: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
+    """Rows ``tokens[p : p + n]`` for each position (an ``(m, n)`` int64 array)."""
+    pos = np.asarray(positions, dtype=np.int64)
+    return np.asarray(tokens[pos[:, None] + np.arange(n)], dtype=np.int64).reshape(len(pos), n)
+
+
+class SuffixRuns:
+    """Runs of a one-shard index's suffix array for every n up to ``cap``.
+
+    A run is addressed by its suffix-array range ``[lo, hi)``: ``hi - lo`` is the
+    n-gram's count, ``rows(lo, n)`` its tokens, ``distinct_docs(lo, hi)`` the number
+    of documents holding it.
+    """
+
+    def __init__(self, index: Index, cap: int) -> None:
+        if len(index.shards) != 1:
+            raise CorpusmapError(
+                f"{index.path}: n-gram runs need a one-shard index, not {len(index.shards)} "
+                "shards (< 2^31 bytes of tokens): classify the dump in parts"
+            )
+        self.shard: Shard = index.shards[0]
+        self.separator = index.separator
+        self.doc_lengths = index.doc_lengths
+        self.cap = cap
+
+    @property
+    def size(self) -> int:
+        return int(self.shard.sa.shape[0])
+
+    @cached_property
+    def lcp(self) -> np.ndarray:
+        return strided_lcp(self.shard.tokens, self.shard.sa, 1, self.cap, self.separator)
+
+    @cached_property
+    def avail(self) -> np.ndarray:
+        """Real tokens (capped) after each suffix-array entry, up to its document's end."""
+        return available(self.shard.tokens, self.shard.sa, self.cap, self.separator)
+
+    @cached_property
+    def sa_docs(self) -> np.ndarray:
+        """Document id of each suffix-array entry (int32)."""
+        lengths = self.doc_lengths + 1  # each document's tokens and its separator
+        of_pos = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        return of_pos[self.shard.sa]
+
+    def ranges(self, n: int, min_count: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """``[lo, hi)`` of every distinct n-gram occurring at least ``min_count`` times."""
+        if self.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        lo = np.flatnonzero(np.concatenate([[True], self.lcp < n]))
+        hi = np.append(lo[1:], self.size)
+        ok = (self.avail[lo] >= n) & (hi - lo >= min_count)
+        return lo[ok].astype(np.int64), hi[ok].astype(np.int64)
+
+    def rows(self, lo: np.ndarray, n: int) -> np.ndarray:
+        """The first ``n`` tokens of the suffixes at entries ``lo`` (an ``(m, n)`` block)."""
+        return gather(self.shard.tokens, self.shard.sa[lo].astype(np.int64), n)
+
+    def distinct_docs(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Number of distinct documents in each range."""
+        return distinct_in_runs(self.sa_docs, lo, hi)
+
+    def docs_of(self, lo: int, hi: int, limit: int) -> list[int]:
+        """Up to ``limit`` distinct documents of one range, smallest first."""
+        return np.unique(self.sa_docs[lo:hi])[:limit].astype(np.int64).tolist()
+
+
+def frequent_ngrams(ix: Index, c_min: dict[int, float]) -> dict[int, np.ndarray]:
+    """Every n-gram with at least ``c_min[n]`` occurrences, plus a few below (see module)."""
+    cap = max(c_min)
+    shards = [s for s in ix.shards if s.sa.shape[0]]
+    found: dict[int, list[np.ndarray]] = {n: [] for n in c_min}
+    for s in shards:
+        c_eff = {n: max(1, math.ceil(c / max(len(shards), 1))) for n, c in c_min.items()}
+        stride = max(1, min(c_eff.values()) // 2)
+        lcp = strided_lcp(s.tokens, s.sa, stride, cap, ix.separator)
+        avail: np.ndarray | None = None
+        for n in c_min:
+            if c_eff[n] <= 1:  # every distinct n-gram qualifies (stride is 1 here)
+                if avail is None:
+                    avail = available(s.tokens, s.sa, cap, ix.separator)
+                idx = np.flatnonzero(np.concatenate([[True], lcp < n]))
+                idx = idx[avail[idx] >= n]
+            else:  # a run of hits is one n-gram spanning those probes
+                hit = lcp >= n
+                first = hit & ~np.concatenate([[False], hit[:-1]])
+                idx = np.flatnonzero(first) * stride
+            found[n].append(gather(s.tokens, s.sa[idx].astype(np.int64), n))
+    return {
+        n: np.unique(np.concatenate(blocks), axis=0) if blocks else np.zeros((0, n), np.int64)
+        for n, blocks in found.items()
+    }
+
+
+def continued_count(ix: Index, batch: TokenBatch) -> np.ndarray:
+    """Occurrences of each query followed by a real token (not a document end)."""
+    out = np.zeros(len(batch), dtype=np.int64)
+    for s in ix.shards:
+        if s.sa.shape[0]:
+            continued_count_batch(s.tokens, s.sa, batch.flat, batch.offsets, ix.separator, out)
+    return out
