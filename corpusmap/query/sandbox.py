@@ -95,11 +95,10 @@ def _explained(con: Any, text: str) -> str | None:
         return "EXPLAIN ANALYZE (it runs the statement it explains)"
     try:
         statements = con.extract_statements(inner)
+        one_select = len(statements) == 1 and statements[0].type.name == "SELECT"
     except Exception:  # parse errors and unknown statement types alike
-        return "EXPLAIN of a statement that is not one SELECT"
-    if len(statements) != 1 or statements[0].type.name != "SELECT":
-        return "EXPLAIN of a statement that is not one SELECT"
-    return None
+        one_select = False
+    return None if one_select else "EXPLAIN of a statement that is not one SELECT"
 
 
 def check_read_only(con: Any, query: str) -> None:
@@ -116,7 +115,10 @@ def check_read_only(con: Any, query: str) -> None:
     if not statements:
         raise CorpusmapError("empty SQL query; give one SELECT statement")
     for k, st in enumerate(statements, 1):
-        kind = st.type.name
+        try:
+            kind = st.type.name
+        except ValueError:  # a statement type newer than the Python enum (UPDATE EXTENSIONS)
+            kind = "UNKNOWN"
         if kind == "SELECT":
             continue
         why = _explained(con, st.query) if kind == "EXPLAIN" else f"{kind} statement"

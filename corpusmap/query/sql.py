@@ -197,6 +197,10 @@ def sql(
     ``.df()`` (pandas), ``.arrow()`` or ``.fetchall()``; it cannot be written to
     files by DuckDB (the sandbox forbids it), so write what ``.pl()`` returns.
 
+    Errors DuckDB finds only while the relation runs (a table function that is
+    refused a file when it executes) are DuckDB's own ``duckdb.Error``; the
+    ``corpusmap sql`` command turns them into one line too.
+
     An incomplete folder (an interrupted classify) gives an
     :class:`IncompleteResultsWarning`, or an error with ``require_complete``.
     """
