@@ -41,6 +41,7 @@ from corpusmap.errors import CorpusmapError
 from corpusmap.query.sandbox import check_read_only, lock, open_sandbox, sql_error
 from corpusmap.query.status import (
     IncompleteResultsError,
+    IncompleteResultsWarning,
     index_docs,
     read_manifest,
     result_parts,
@@ -93,10 +94,6 @@ def _results_name(folder: Path, taken: set[str]) -> str:
         name, k = f"{base}_{k}", k + 1
     taken.add(name)
     return name
-
-
-class IncompleteResultsWarning(UserWarning):
-    """A results folder opened for querying is incomplete (an interrupted classify)."""
 
 
 def _folders(results: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -205,11 +202,21 @@ def sql(
     :class:`IncompleteResultsWarning`, or an error with ``require_complete``.
     """
     con = connect(results, require_complete=require_complete)
-    check_read_only(con, query)
+    check_read_only(con, query)  # a refused query gets no warning first
     for folder in _folders(results):
         message = results_status(folder)["message"]
         if message:
             warnings.warn(message, IncompleteResultsWarning, stacklevel=2)
+    return run_read_only(con, query)
+
+
+def run_read_only(con: Any, query: str) -> Any:
+    """Run user SQL on a :func:`connect` connection: checked, then run; a relation.
+
+    The one door for user SQL (``sql`` and the explorer's endpoint): statements
+    other than SELECT are refused, DuckDB errors become one-line CorpusmapErrors.
+    """
+    check_read_only(con, query)
     try:
         return con.sql(query)
     except Exception as exc:  # duckdb errors carry a useful message

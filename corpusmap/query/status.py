@@ -33,6 +33,10 @@ class IncompleteResultsError(CorpusmapError):
     """A results folder is incomplete and the caller asked for complete results."""
 
 
+class IncompleteResultsWarning(UserWarning):
+    """A results folder opened for querying is incomplete (an interrupted classify)."""
+
+
 def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     """The manifest of a results folder; a clear error if it is not one."""
     path = Path(folder) / "manifest.json"
