@@ -160,7 +160,14 @@ def make_results(folder: Path, n_spans: int, seed: int = 0) -> None:
             }
         )
         pq.write_table(spans, folder / "spans" / f"part-{k:05d}.parquet")
-    (folder / "manifest.json").write_text(json.dumps({"plan": {"index": ""}}))
+    parts = [f"part-{k:05d}.parquet" for k in range(-(-n_spans // chunk))]
+    manifest = {  # what classify writes: the views read the parts listed as finished
+        "format": "corpusmap-results",
+        "plan": {"index": "", "n_generations": n_gen, "shard_rows": -(-n_gen // len(parts))},
+        "finished": parts,
+        "completed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
 def bench_sql(args: argparse.Namespace) -> dict:

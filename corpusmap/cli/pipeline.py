@@ -97,10 +97,7 @@ def classify_cmd(
 
 
 @click.command("sql")
-@click.argument(
-    "results", metavar="RESULTS...", nargs=-1, required=True, type=click.Path(exists=True)
-)
-@click.argument("query")
+@click.argument("args", metavar="RESULTS... QUERY", nargs=-1)
 @click.option(
     "--format",
     "fmt",
@@ -109,24 +106,56 @@ def classify_cmd(
     show_default=True,
 )
 @click.option(
-    "--out", default=None, type=click.Path(dir_okay=False), help="File for --format parquet."
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="File for the csv/json/parquet output (never inside a results or index folder).",
 )
-def sql_cmd(results: tuple[str, ...], query: str, fmt: str, out: str | None) -> None:
+@click.option("--require-complete", is_flag=True, help="Fail if a results folder is incomplete.")
+def sql_cmd(args: tuple[str, ...], fmt: str, out: str | None, require_complete: bool) -> None:
     """Run a read-only SQL QUERY over one or more RESULTS folders (DuckDB)."""
+    import warnings
+    from pathlib import Path
+
+    from corpusmap.query.sandbox import check_out_path, sql_error
     from corpusmap.query.sql import sql
 
-    rel = sql(list(results), query)
-    if fmt == "table":
-        rel.show(max_width=10_000, max_rows=10_000)
-    elif fmt == "csv":
-        rel.df().to_csv(sys.stdout, index=False)
-    elif fmt == "json":
-        click.echo(rel.pl().write_json())
+    usage = 'corpusmap sql RESULTS... "SELECT ..."'
+    if not args or (len(args) == 1 and Path(args[0]).is_dir()):
+        raise click.UsageError(f"missing QUERY: {usage}")
+    *results, query = args
+    if not results:
+        raise click.UsageError(f"missing RESULTS folder before the query: {usage}")
+    for folder in results:
+        if not Path(folder).is_dir():
+            raise click.UsageError(f"RESULTS {folder!r} is not a folder: {usage}")
+    if out and fmt == "table":
+        raise click.UsageError("--out needs --format csv, json or parquet")
+    if fmt == "parquet" and not out:
+        raise CorpusmapError("--format parquet needs --out FILE.parquet")
+    if out:
+        check_out_path(out, protected=[Path(r) for r in results])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rel = sql(results, query, require_complete=require_complete)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    try:
+        if fmt == "table":
+            rel.show(max_width=10_000, max_rows=10_000)
+            return
+        # csv through pandas: it writes list columns (spans, novelty), polars refuses them
+        frame = rel.df() if fmt == "csv" else rel.pl()
+    except Exception as exc:  # duckdb errors found while running the query
+        raise sql_error(exc) from exc
+    if fmt == "csv":
+        frame.to_csv(out or sys.stdout, index=False)
+    elif out:
+        getattr(frame, f"write_{fmt}")(out)
     else:
-        if not out:
-            raise CorpusmapError("--format parquet needs --out FILE.parquet")
-        rel.pl().write_parquet(out)
-        click.echo(f"{out}: {len(rel)} rows")
+        click.echo(frame.write_json())
+    if out:
+        click.echo(f"{out}: {len(frame)} rows")
 
 
 @click.command("report")

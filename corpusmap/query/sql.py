@@ -18,23 +18,37 @@ Table macros (``SELECT * FROM copy_rate(50)``), one row per results folder and m
   from the corpus, for generations / the human baseline;
 * ``extraction_by_duplicates()`` — extraction rate per corpus duplicate-count bucket.
 
-Only reading statements run: anything else (INSERT, COPY, CREATE, SET, ATTACH...)
-is refused before it reaches DuckDB, and the configuration is locked.
+The views read exactly the Parquet parts each folder's manifest lists
+(``corpusmap.query.status``): foreign or half-written files in a results folder
+are never read. Queries run in a sandbox (``corpusmap.query.sandbox``): DuckDB
+may read those files and nothing else, installs no extensions, and only SELECT
+statements (or EXPLAIN of one) are accepted.
+
+What it leaves out: writing anything; ``corpusmap sql --format parquet --out``
+writes the fetched result with polars, outside DuckDB.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from corpusmap.errors import CorpusmapError
+from corpusmap.query.sandbox import check_read_only, lock, open_sandbox, sql_error
+from corpusmap.query.status import (
+    IncompleteResultsError,
+    IncompleteResultsWarning,
+    index_docs,
+    read_manifest,
+    result_parts,
+    results_status,
+)
 
 TABLES = ("generations", "spans", "baseline", "patterns", "behaviors")
-_ALLOWED = {"SELECT", "EXPLAIN", "PRAGMA"}
 
 MACROS = """
 CREATE MACRO copy_rate(L) AS TABLE
@@ -69,6 +83,10 @@ def _lit(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _files(paths: list[Path]) -> str:
+    return "[" + ", ".join(_lit(p) for p in paths) + "]"
+
+
 def _results_name(folder: Path, taken: set[str]) -> str:
     base = re.sub(r"\W+", "_", folder.resolve().name) or "results"
     name, k = base, 2
@@ -78,91 +96,128 @@ def _results_name(folder: Path, taken: set[str]) -> str:
     return name
 
 
-def connect(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:
-    """A DuckDB connection with the views and macros over the results folder(s)."""
-    import duckdb
-
+def _folders(results: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
     folders = (
         [Path(results)] if isinstance(results, str | os.PathLike) else [Path(r) for r in results]
     )
     if not folders:
         raise CorpusmapError("name at least one results folder")
-    con = duckdb.connect(":memory:")
-    parts: dict[str, list[str]] = {t: [] for t in (*TABLES, "docs")}
+    return folders
+
+
+def connect(
+    results: str | os.PathLike | Sequence[str | os.PathLike], *, require_complete: bool = False
+) -> Any:
+    """A sandboxed DuckDB connection with the views and macros over the results folder(s).
+
+    Run user SQL on it through :func:`check_read_only` (as :func:`sql` does); the
+    engine limits hold whatever runs on it.
+
+    Raises:
+        IncompleteResultsError: ``require_complete`` and a folder is incomplete.
+    """
+    import duckdb
+
+    folders = _folders(results)
+    manifests = [read_manifest(f) for f in folders]
+    if require_complete:
+        for folder in folders:
+            status = results_status(folder)
+            if not status["complete"]:
+                raise IncompleteResultsError(
+                    str(status["message"]).replace("rerun classify", "rerun `corpusmap classify`")
+                )
+    parts = [
+        {t: [p.resolve() for p in ps] for t, ps in result_parts(f, m).items()}
+        for f, m in zip(folders, manifests, strict=True)
+    ]
+    docs = [[p.resolve() for p in index_docs(m)] for m in manifests]
+    readable = [p for ps in parts for fs in ps.values() for p in fs]
+    con = open_sandbox(readable + [p for fs in docs for p in fs])
+    unions: dict[str, list[str]] = {t: [] for t in (*TABLES, "docs")}
     taken: set[str] = set()
-    for folder in folders:
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.is_file():
-            raise CorpusmapError(
-                f"{folder}: not a results folder (no manifest.json); run `corpusmap classify`"
-            )
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for folder, tables, doc_files in zip(folders, parts, docs, strict=True):
         name = _results_name(folder, taken)
         con.execute(f"CREATE SCHEMA {_quote(name)}")
         for table in TABLES:
-            if not any((folder / table).glob("*.parquet")):
+            files = tables.get(table, [])
+            if not files:
                 continue
-            cols = con.execute(
-                f"SELECT name FROM parquet_schema({_lit(folder / table / '*.parquet')})"
-            ).fetchall()
+            try:
+                cols = con.execute(
+                    f"SELECT DISTINCT name FROM parquet_schema({_files(files)})"
+                ).fetchall()
+            except duckdb.Error as exc:
+                raise CorpusmapError(
+                    f"{folder / table}: unreadable Parquet part ({sql_error(exc)}); "
+                    "rerun `corpusmap classify --force`"
+                ) from exc
             model = (
                 "" if table != "generations" or ("model",) in cols else ", NULL::VARCHAR AS model"
             )
-            files = _lit(folder / table / "*.parquet")
             src = (
                 f"SELECT {_lit(Path(name))} AS results, *{model} "
-                f"FROM read_parquet({files}, union_by_name=true)"
+                f"FROM read_parquet({_files(files)}, union_by_name=true)"
             )
             con.execute(f"CREATE VIEW {_quote(name)}.{table} AS {src}")
-            parts[table].append(f"SELECT * FROM {_quote(name)}.{table}")
-        index = Path(manifest.get("plan", {}).get("index", ""))
-        if index.is_dir() and any(index.glob("shard-*/docs.parquet")):
-            src = f"SELECT * FROM read_parquet({_lit(index / 'shard-*' / 'docs.parquet')})"
+            unions[table].append(f"SELECT * FROM {_quote(name)}.{table}")
+        if doc_files:
+            src = f"SELECT * FROM read_parquet({_files(doc_files)})"
             con.execute(f"CREATE VIEW {_quote(name)}.docs AS {src}")
-            if not parts["docs"]:
-                parts["docs"].append(f"SELECT * FROM {_quote(name)}.docs")
-    for table, selects in parts.items():
+            if not unions["docs"]:
+                unions["docs"].append(f"SELECT * FROM {_quote(name)}.docs")
+    for table, selects in unions.items():
         if selects:
             con.execute(f"CREATE VIEW {table} AS " + " UNION ALL BY NAME ".join(selects))
     # a macro is created only when the columns it reads exist (dumps from older runs
     # or other tools may lack some); its absence then says so at query time
-    macros = MACROS if parts["generations"] else ""
-    macros += BASELINE_MACRO if parts["baseline"] else ""
+    macros = MACROS if unions["generations"] else ""
+    macros += BASELINE_MACRO if unions["baseline"] else ""
     for statement in filter(str.strip, macros.split(";")):
         try:
             con.execute(statement)
         except duckdb.BinderException:
             continue
-    con.execute("SET lock_configuration = true")
+    lock(con)
     return con
 
 
-def check_read_only(con: Any, query: str) -> None:
-    """Refuse any statement that is not a read (before it runs)."""
-    try:
-        statements = con.extract_statements(query)
-    except Exception as exc:  # duckdb.ParserException and friends
-        raise CorpusmapError(f"SQL error: {exc}") from exc
-    if not statements:
-        raise CorpusmapError("empty SQL query")
-    for st in statements:
-        kind = str(st.type).rsplit(".", 1)[-1]
-        if kind not in _ALLOWED:
-            raise CorpusmapError(
-                f"only read queries are allowed here ({kind} refused); "
-                "results folders are read-only"
-            )
-
-
-def sql(results: str | os.PathLike | Sequence[str | os.PathLike], query: str) -> Any:
+def sql(
+    results: str | os.PathLike | Sequence[str | os.PathLike],
+    query: str,
+    *,
+    require_complete: bool = False,
+) -> Any:
     """Run a read-only query over results folder(s); returns a DuckDB relation.
 
     The relation prints as a table and converts with ``.pl()`` (polars),
-    ``.df()`` (pandas), ``.arrow()`` or ``.fetchall()``.
+    ``.df()`` (pandas), ``.arrow()`` or ``.fetchall()``; it cannot be written to
+    files by DuckDB (the sandbox forbids it), so write what ``.pl()`` returns.
+
+    Errors DuckDB finds only while the relation runs (a table function that is
+    refused a file when it executes) are DuckDB's own ``duckdb.Error``; the
+    ``corpusmap sql`` command turns them into one line too.
+
+    An incomplete folder (an interrupted classify) gives an
+    :class:`IncompleteResultsWarning`, or an error with ``require_complete``.
     """
-    con = connect(results)
+    con = connect(results, require_complete=require_complete)
+    check_read_only(con, query)  # a refused query gets no warning first
+    for folder in _folders(results):
+        message = results_status(folder)["message"]
+        if message:
+            warnings.warn(message, IncompleteResultsWarning, stacklevel=2)
+    return run_read_only(con, query)
+
+
+def run_read_only(con: Any, query: str) -> Any:
+    """Run user SQL on a :func:`connect` connection: checked, then run; a relation.
+
+    The one door for user SQL (``sql`` and the explorer's endpoint): statements
+    other than SELECT are refused, DuckDB errors become one-line CorpusmapErrors.
+    """
     check_read_only(con, query)
     try:
         return con.sql(query)
     except Exception as exc:  # duckdb errors carry a useful message
-        raise CorpusmapError(f"SQL error: {exc}") from exc
+        raise sql_error(exc) from exc

@@ -63,9 +63,19 @@ def make_results(folder: Path, model: str, full: bool = True, n: int = 12) -> Pa
     ]
     (index / "shard-000").mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist(docs), index / "shard-000" / "docs.parquet")
-    plan = {"index": str(index), "params": {"coverage_lengths": LENGTHS, "max_n": MAX_N}}
+    shards = {"format": "corpusmap-index", "shards": [{"name": "shard-000"}]}
+    (index / "manifest.json").write_text(json.dumps(shards))
+    params = {"coverage_lengths": LENGTHS, "max_n": MAX_N}
+    plan = {"index": str(index), "params": params, "n_generations": n, "shard_rows": n}
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"format": "corpusmap-results", "plan": plan}))
+    manifest = {  # as classify writes it: one finished shard, patterns and behaviours listed
+        "format": "corpusmap-results",
+        "plan": plan,
+        "finished": ["part-00000.parquet"],
+        "patterns": {"behaviors": {"file": "behaviors.toml"}},
+        "completed_at": "2025-01-01T00:00:00Z",
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     gens = []
     for g in range(n):
         cov = sorted(rng.random(len(LENGTHS)).tolist(), reverse=True)

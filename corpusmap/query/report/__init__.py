@@ -28,7 +28,7 @@ from pathlib import Path
 
 from corpusmap import __version__
 from corpusmap.query.report.data import open_results
-from corpusmap.query.report.html import page
+from corpusmap.query.report.html import note, page, section
 from corpusmap.query.report.sections import (
     behaviors_section,
     coverage_section,
@@ -37,6 +37,7 @@ from corpusmap.query.report.sections import (
     patterns_section,
     summary_section,
 )
+from corpusmap.query.status import results_status
 
 SECTIONS = (
     ("summary", "Summary", summary_section),
@@ -69,6 +70,10 @@ def report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections = [(ident, title, render(r, out)) for ident, title, render in SECTIONS]
+    unfinished = [s["message"] for f in r.folders if (s := results_status(f))["message"]]
+    if unfinished:  # a banner first: an interrupted classify must not read as complete
+        banner = section("incomplete", "Incomplete results", [note(m) for m in unfinished])
+        sections.insert(0, ("incomplete", "Incomplete results", banner))
     folders = ", ".join(f"{n} ({f})" for n, f in zip(r.names, r.folders, strict=True))
     meta = (
         f"results: {folders} · corpusmap {__version__} · "
