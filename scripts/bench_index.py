@@ -390,7 +390,13 @@ def bench_count(
         ig_counts = ref
     res["_ref"] = ig_counts
     # the compiled kernel alone (queries already flattened) shows the Python overhead
-    flat, offs = ix._flat([np.asarray(q, dtype=np.int64) for q in qs])
+    try:  # the one batch type (older trees flattened inside Index)
+        from corpusmap.tokenizer.batch import TokenBatch
+
+        batch = TokenBatch.from_items(qs)
+        flat, offs = batch.flat, batch.offsets
+    except ImportError:
+        flat, offs = ix._flat([np.asarray(q, dtype=np.int64) for q in qs])
 
     def kernel() -> None:
         out = np.zeros(offs.size - 1, dtype=np.int64)
