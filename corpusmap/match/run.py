@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from corpusmap import __version__
+from corpusmap.atomic import write_json, write_parquet
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.format import write_json_atomic
 from corpusmap.index.index import Index, open_index
 from corpusmap.match.inputs import fingerprint, load_generations
 from corpusmap.match.score import MatchParams, score_shard
@@ -41,11 +40,9 @@ TABLES = ("generations", "spans", "baseline")
 
 
 def write_part(folder: Path, name: str, table: pa.Table) -> None:
-    """Write a Parquet part under a hidden temp name, then rename it into place."""
+    """Write a Parquet part atomically (:func:`corpusmap.atomic.write_parquet`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{name}.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, folder / name)
+    write_parquet(folder / name, table)
 
 
 def _load_manifest(out: Path) -> dict[str, Any] | None:
@@ -143,7 +140,7 @@ def classify(
             "finished": [],
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        write_json_atomic(out / "manifest.json", manifest)
+        write_json(out / "manifest.json", manifest)
     finished = set(manifest["finished"])
     starts = list(range(0, table.num_rows, shard_rows))
     with progress_bar() as prog:
@@ -156,12 +153,12 @@ def classify(
                     if result is not None and result.num_rows:
                         write_part(out / name, part, result)
                 manifest["finished"].append(part)
-                write_json_atomic(out / "manifest.json", manifest)
+                write_json(out / "manifest.json", manifest)
             prog.advance(task, rows.num_rows)
     if patterns:
         from corpusmap.patterns import classify_patterns
 
         manifest["patterns"] = classify_patterns(out, table, ix, **(pattern_options or {}))
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    write_json_atomic(out / "manifest.json", manifest)
+    write_json(out / "manifest.json", manifest)
     return out
