@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from corpusmap.atomic import write_json
+
 _MEMO: dict[str, str] = {}
 WEIGHT_PATTERNS = (("*.safetensors",), ("*.bin", "*.pt", "*.pth"), ("config.json",))
 
@@ -55,9 +57,7 @@ def _store_disk_cache(key: str, digest: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         data = _load_disk_cache()
         data[key] = digest
-        tmp = folder / f".file-hashes.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data, indent=0, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, folder / "file-hashes.json")
+        write_json(folder / "file-hashes.json", data, indent=0)
     except OSError:
         pass
 

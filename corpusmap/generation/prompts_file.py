@@ -1,11 +1,14 @@
-"""Read a prompt set: JSONL, Parquet, a text file, or Python lists.
+"""Read a prompt set: JSONL, Parquet, Arrow, a text file, or Python lists.
 
-Accepted inputs:
+Accepted inputs (files are read through :mod:`corpusmap.sources`, so the formats
+and the ``file:line:col`` errors are those of ``index build``):
 
-* ``.jsonl`` / ``.ndjson`` / ``.json`` (one JSON object per line) with a prompt
-  field (``prompt`` unless told otherwise) and an optional id field (``id``);
-* ``.parquet`` with those columns;
-* ``.txt``, one prompt per line (a prompt cannot contain a newline there);
+* ``.jsonl`` / ``.ndjson`` / ``.json`` (one JSON object per line), also ``.gz`` or
+  ``.zst`` compressed, with a prompt field (``prompt`` unless told otherwise) and
+  an optional id field (``id``);
+* ``.parquet`` or ``.arrow`` with those columns;
+* ``.txt`` (also ``.gz``/``.zst``), one prompt per line (a prompt cannot contain a
+  newline there);
 * a list of strings, or a list of dicts shaped like JSONL records.
 
 Ids: the id field's value as a string, else the 0-based line number (JSONL and
@@ -17,23 +20,25 @@ Every other field is an *extra column*, carried unchanged into the output rows
 which the classifier needs). Parquet columns keep their Arrow types; JSONL
 values get one Arrow type per field, inferred over the whole file.
 
-Left out: compressed files, JSON arrays, Hugging Face datasets (convert first).
+Left out: JSON arrays and Hugging Face datasets (convert first), and streaming:
+the whole set is held in memory.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from corpusmap.errors import InputError
 from corpusmap.generation.schema import RESERVED
+from corpusmap.sources.compression import inner_suffix
+from corpusmap.sources.options import ReadOptions
+from corpusmap.sources.records import iter_records, read_table, record_kind, records_table
+from corpusmap.sources.text import read_text
 
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PromptsInput = str | Path | list[str] | list[dict[str, Any]]
 
 
@@ -76,44 +81,21 @@ def read_prompts(
     path = Path(prompts)
     if not path.is_file():
         raise InputError(str(path), "prompt file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return _read_parquet(path, prompt_field, id_field)
-    if suffix == ".txt":
-        text_records = [
-            (i, {prompt_field: line.rstrip("\r\n")})
-            for i, line in enumerate(_lines(path))
-            if line.strip()
-        ]
-        return _from_records(str(path), text_records, prompt_field, id_field, lines=True)
-    if suffix in JSONL_SUFFIXES:
-        return _from_records(str(path), _read_jsonl(path), prompt_field, id_field, lines=True)
+    kind = record_kind(path)
+    if kind in ("parquet", "arrow"):
+        return _from_table(path, read_table(path), prompt_field, id_field)
+    if kind == "jsonl":
+        records = [(line - 1, rec) for line, rec in iter_records(path)]
+        return _from_records(str(path), records, prompt_field, id_field, lines=True)
+    if inner_suffix(path) == ".txt":
+        opts = ReadOptions(lines=True)
+        lines = [(doc.row - 1, {prompt_field: doc.text}) for doc in read_text(path, opts)]
+        return _from_records(str(path), lines, prompt_field, id_field, lines=True)
     raise InputError(
-        str(path), f"unsupported prompt file type {suffix!r}; use .jsonl, .parquet or .txt"
+        str(path),
+        f"unsupported prompt file type {path.suffix!r}; "
+        "use .jsonl, .parquet, .arrow or .txt (JSONL and text may be .gz/.zst)",
     )
-
-
-def _lines(path: Path) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return f.read().splitlines(keepends=True)
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-
-
-def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    records = []
-    for i, line in enumerate(_lines(path)):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(str(path), f"malformed JSON: {exc.msg}", i + 1, exc.colno) from exc
-        if not isinstance(rec, dict):
-            raise InputError(str(path), f"expected a JSON object, got {type(rec).__name__}", i + 1)
-        records.append((i, rec))
-    return records
 
 
 def _from_records(
@@ -170,15 +152,7 @@ def _extras_table(source: str, rows: list[dict[str, Any]]) -> pa.Table:
     for row in rows:
         names.update(dict.fromkeys(row))
     _check_reserved(source, list(names))
-    columns = {}
-    for name in names:
-        try:
-            columns[name] = pa.array([row.get(name) for row in rows])
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise InputError(source, f"field {name!r} mixes value types: {exc}") from exc
-    if not columns:
-        return pa.table({"_": pa.nulls(len(rows))}).drop(["_"])
-    return pa.table(columns)
+    return records_table(source, rows)
 
 
 def _check_reserved(source: str, names: list[str]) -> None:
@@ -190,11 +164,8 @@ def _check_reserved(source: str, names: list[str]) -> None:
         )
 
 
-def _read_parquet(path: Path, prompt_field: str, id_field: str) -> PromptSet:
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(str(path), f"cannot read Parquet: {exc}") from exc
+def _from_table(path: Path, table: pa.Table, prompt_field: str, id_field: str) -> PromptSet:
+    """A Parquet or Arrow prompt set: extra columns keep their Arrow types."""
     if prompt_field not in table.column_names:
         raise InputError(
             str(path),

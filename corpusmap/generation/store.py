@@ -6,7 +6,7 @@ Layout (``G.parquet`` is a folder)::
     G.parquet/part-00000.parquet     run 1
     G.parquet/part-00001.parquet
     G.parquet/run=2/part-00000.parquet   run 2 (only with new_run=True), and so on
-    G.parquet/.part-00002.parquet.tmp    a part being written (never matches *.parquet)
+    G.parquet/.part-00002.parquet.*.tmp  a part being written (never matches *.parquet)
     G.parquet/.lock                      held by the writing process
 
 Reading: every finished part matches ``G.parquet/**/*.parquet`` (all runs) or
@@ -16,8 +16,9 @@ polars ``pl.scan_parquet('G.parquet/**/*.parquet')``, or
 to polars and DuckDB; a bare folder also holds the manifest, which polars and
 ``pyarrow.dataset`` would try to read as Parquet.
 
-Crash safety: a part is written to a dot-named temp file, fsynced, and renamed
-into place, then the manifest is rewritten the same way. A reader sees whole
+Crash safety: a part is written with :func:`corpusmap.atomic.write_parquet` (a
+dot-named temp file, fsynced, renamed into place, folder fsynced), then the
+manifest is rewritten the same way. A reader sees whole
 parts only; a kill loses at most the part in flight. The finished parts on disk
 are the truth: a resumed run rebuilds its part list from them (a part renamed
 just before a crash but missing from the manifest is kept), deletes leftover
@@ -38,9 +39,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from corpusmap.atomic import remove_temps, write_json, write_parquet
 from corpusmap.errors import CorpusmapError
 from corpusmap.generation.params import GenParams, describe_difference
-from corpusmap.index.format import fsync_dir
 
 FORMAT = "corpusmap-generations"
 VERSION = 1
@@ -51,16 +52,6 @@ PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 def _part_number(name: str) -> int:
     match = PART_RE.match(name)
     return int(match.group(1)) if match else -1
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 class GenerationStore:
@@ -135,8 +126,7 @@ class GenerationStore:
 
     def save_manifest(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(self.manifest, indent=2, sort_keys=False).encode()
-        _atomic_write(self.path / MANIFEST, data)
+        write_json(self.path / MANIFEST, self.manifest, sort_keys=False)
 
 
 class RunWriter:
@@ -155,8 +145,7 @@ class RunWriter:
             raise CorpusmapError(
                 f"another process is writing to {store.path}; wait for it or use another --out"
             ) from exc
-        for tmp in self.folder.glob(".part-*.parquet.tmp"):
-            tmp.unlink()
+        remove_temps(self.folder, "part-*.parquet")
         self.done: set[str] = set()
         parts: list[dict[str, Any]] = []
         files = store.part_files(run)
@@ -186,15 +175,9 @@ class RunWriter:
                 )
 
     def write_part(self, table: pa.Table) -> Path:
-        """Write one finished part (temp file, fsync, rename) and record it in the manifest."""
+        """Write one finished part atomically and record it in the manifest."""
         name = f"part-{self.next_part:05d}.parquet"
-        tmp = self.folder / f".{name}.tmp"
-        with open(tmp, "wb") as f:
-            pq.write_table(table, f, compression="zstd")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.folder / name)
-        fsync_dir(self.folder)
+        write_parquet(self.folder / name, table, compression="zstd")
         self.next_part += 1
         self.done.update(table.column("gen_id").to_pylist())
         entry = self.store.manifest["runs"][self.run - 1]

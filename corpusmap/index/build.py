@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import pyarrow as pa
 
 from corpusmap import __version__
+from corpusmap.atomic import write_json
 from corpusmap.errors import CorpusmapError
 from corpusmap.index.format import (
     FORMAT_NAME,
@@ -36,7 +37,6 @@ from corpusmap.index.format import (
     read_manifest,
     sha256_file,
     shard_name,
-    write_json_atomic,
 )
 from corpusmap.index.publish import finished_shard, publish
 from corpusmap.index.sharding import write_shards
@@ -144,7 +144,7 @@ def _resume(building: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
         if not same:
             shutil.rmtree(building)
     building.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(plan_path, plan)
+    write_json(plan_path, plan)
     done: list[dict[str, Any]] = []
     for k in itertools.count():
         rec = finished_shard(building / shard_name(k))

@@ -14,14 +14,14 @@ An index is a folder::
     NAME/minhash/...            near-duplicate index (see index/minhash)
 
 Builds happen in ``.NAME.building`` beside the target and are renamed into place
-when complete, so a folder named NAME that has a manifest is always whole.
+when complete, so a folder named NAME that has a manifest is always whole. Single
+files are written with :mod:`corpusmap.atomic`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -53,24 +53,6 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temp file, fsync, rename: readers see the old or the new file."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -14,15 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from corpusmap.atomic import fsync_dir, write_json
 from corpusmap.index.format import (
     DOCS,
     MANIFEST,
     SHARD_RECORD,
     SUFFIX_ARRAY,
     TOKENS,
-    fsync_dir,
     sha256_file,
-    write_json_atomic,
 )
 from corpusmap.index.sort import build_suffix_array
 
@@ -47,7 +46,7 @@ def finish_shard(folder: str, width: str, record: dict[str, Any]) -> dict[str, A
     record["sort_seconds"] = round(time.perf_counter() - t0, 3)
     record["files"] = {name: sha256_file(path / name) for name in SHARD_FILES}
     record["sizes"] = {name: (path / name).stat().st_size for name in SHARD_FILES}
-    write_json_atomic(path / SHARD_RECORD, record)
+    write_json(path / SHARD_RECORD, record)
     return record
 
 
@@ -72,7 +71,7 @@ def publish(building: Path, out: Path, manifest: dict[str, Any]) -> None:
     An existing index at ``out`` (a forced rebuild) is moved aside first and
     removed only after the new one is in place.
     """
-    write_json_atomic(building / MANIFEST, manifest)
+    write_json(building / MANIFEST, manifest)
     fsync_dir(building)
     old = None
     if out.exists():

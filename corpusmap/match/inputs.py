@@ -1,49 +1,31 @@
 """Load a generation dump for classification, from corpusmap or any other system.
 
 Accepted: a corpusmap generation store (a folder of Parquet parts, possibly with
-``run=N`` partitions), a single Parquet file, or JSONL (``.jsonl``, ``.json``,
-``.gz``). Any dump works as long as it has an output text column
-(``output_field``) and, optionally, a prompt column (``prompt_field``). The result
-has normalised columns ``gen_id``, ``prompt_id``, ``prompt``, ``output`` plus every
-other input column, untouched (``continuation``, ``doc_id``, ``model``...).
+``run=N`` partitions), a folder of Parquet files, a single Parquet or Arrow file,
+or JSON Lines (``.jsonl``/``.json``/``.ndjson``, plain, ``.gz`` or ``.zst``). Files
+are read through :mod:`corpusmap.sources.records`, so the formats and the
+``file:line:col`` errors are those of ``index build``. Any dump works as long as
+it has an output text column (``output_field``) and, optionally, a prompt column
+(``prompt_field``). The result has normalised columns ``gen_id``, ``prompt_id``,
+``prompt``, ``output`` plus every other input column, untouched (``continuation``,
+``doc_id``, ``model``...).
+
+Left out: streaming (the dump is held in memory) and skipping bad records.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from corpusmap.errors import InputError
-
-
-def _read_jsonl(path: Path) -> pa.Table:
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows: list[dict[str, Any]] = []
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    str(path), f"malformed JSON ({exc.msg}); fix the line", line_no, exc.colno
-                ) from exc
-            if not isinstance(rec, dict):
-                raise InputError(str(path), "expected a JSON object per line", line_no)
-            rows.append(rec)
-    if not rows:
-        raise InputError(str(path), "no records")
-    return pa.Table.from_pylist(rows)
+from corpusmap.sources.records import read_table as read_records_table
+from corpusmap.sources.records import record_kind
 
 
 def _read_store(path: Path) -> pa.Table:
@@ -78,11 +60,16 @@ def read_table(path: str | os.PathLike) -> pa.Table:
         if not files:
             raise InputError(str(p), "folder holds no .parquet files")
         return ds.dataset(files, format="parquet").to_table()
-    if p.suffix == ".parquet":
-        return pq.read_table(p)
-    if p.suffix in (".jsonl", ".json", ".ndjson", ".gz"):
-        return _read_jsonl(p)
-    raise InputError(str(p), "unknown format: give a generation store, .parquet or .jsonl")
+    kind = record_kind(p)
+    if kind is None:
+        raise InputError(
+            str(p),
+            "unknown format: give a generation store, .parquet, .arrow or .jsonl (maybe .gz/.zst)",
+        )
+    table = read_records_table(p)
+    if kind == "jsonl" and table.num_rows == 0:
+        raise InputError(str(p), "no records")
+    return table
 
 
 def load_generations(

@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from corpusmap import __version__
+from corpusmap.atomic import write_json, write_parquet
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.format import write_json_atomic
 from corpusmap.index.index import Index, open_index
 from corpusmap.match.inputs import fingerprint, load_generations
 from corpusmap.match.score import MatchParams, score_shard
@@ -43,11 +42,9 @@ TABLES = ("generations", "spans", "baseline")
 
 
 def write_part(folder: Path, name: str, table: pa.Table) -> None:
-    """Write a Parquet part under a hidden temp name, then rename it into place."""
+    """Write a Parquet part atomically (:func:`corpusmap.atomic.write_parquet`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{name}.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, folder / name)
+    write_parquet(folder / name, table)
 
 
 def _load_manifest(out: Path) -> dict[str, Any] | None:
@@ -145,7 +142,7 @@ def classify(
             "finished": [],
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        write_json_atomic(out / "manifest.json", manifest)
+        write_json(out / "manifest.json", manifest)
     # every text tokenized once for the run; shards and the pattern stage take slices
     encoded = encode_generations(ix.tokenizer, table)
     finished = set(manifest["finished"])
@@ -156,17 +153,17 @@ def classify(
             part = f"part-{k:05d}.parquet"
             rows = table.slice(start, shard_rows)
             if part not in finished:
-                batches = {k: b.slice(start, start + shard_rows) for k, b in encoded[1].items()}
+                batches = {c: b.slice(start, start + shard_rows) for c, b in encoded[1].items()}
                 for name, result in score_shard(ix, rows, batches, params).items():
                     if result is not None and result.num_rows:
                         write_part(out / name, part, result)
                 manifest["finished"].append(part)
-                write_json_atomic(out / "manifest.json", manifest)
+                write_json(out / "manifest.json", manifest)
             prog.advance(task, rows.num_rows)
     if patterns:
         manifest["patterns"] = classify_patterns(
             out, table, ix, encoded=encoded, **(pattern_options or {})
         )
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    write_json_atomic(out / "manifest.json", manifest)
+    write_json(out / "manifest.json", manifest)
     return out

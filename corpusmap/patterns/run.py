@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from corpusmap.atomic import write_parquet
 from corpusmap.index.index import Index, open_index
 from corpusmap.patterns.classes import (
     CLASSES,
@@ -49,9 +49,7 @@ PART = "part-00000.parquet"
 
 def _write(folder: Path, table: pa.Table) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{PART}.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, folder / PART)
+    write_parquet(folder / PART, table)
 
 
 def _members(blocks: list[Block], cls: str) -> int:

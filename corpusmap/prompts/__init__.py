@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from corpusmap.atomic import write_parquet
 from corpusmap.errors import CorpusmapError
 from corpusmap.index.index import Index, open_index
 from corpusmap.prompts.noise import perturb
@@ -152,7 +152,5 @@ def make_prompts(
     )
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(str(out) + ".tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, out)
+        write_parquet(out, table)
     return table

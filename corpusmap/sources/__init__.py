@@ -12,6 +12,8 @@ format and yields documents one at a time, so memory never grows with the corpus
 * anything else: plain text, :mod:`~corpusmap.sources.text`.
 
 Folders are walked recursively in a fixed order (:mod:`~corpusmap.sources.discover`).
+Stages that need whole records with every column typed (prompt sets, generation
+dumps) read them with :mod:`~corpusmap.sources.records`, through the same readers.
 :func:`list_files` says which files will be read and :func:`source_fingerprint`
 records them, so a resumed build can check it is reading the same input.
 

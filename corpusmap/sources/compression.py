@@ -5,6 +5,12 @@
 read whole); anything else is read as it is. The returned stream is buffered, so
 iterating over it yields lines without holding the file in memory.
 
+A compressed file that ends part way (a copy cut short) is an error, never a
+short read: :mod:`gzip` raises ``EOFError`` itself, and :class:`ZstdFrames` raises
+``zstandard.ZstdError`` when the file ends inside a frame (``zstandard``'s own
+stream reader returns a silent end of file there). Readers turn these into
+:func:`corrupt_file_error`, naming the file and the last line read whole.
+
 :class:`ByteMeter` turns the position in the *underlying* file into
 ``ReadStats.bytes_read``, so progress is counted in bytes on disk whether or not
 the file is compressed.
@@ -21,7 +27,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from corpusmap.errors import InputError
 from corpusmap.sources.document import ReadStats
@@ -61,10 +67,7 @@ def open_binary(path: Path) -> Iterator[tuple[IO[bytes], BinaryIO]]:
         if kind == "gzip":
             stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
         elif kind == "zstd":
-            import zstandard
-
-            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-            stream = io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+            stream = io.BufferedReader(ZstdFrames(raw), buffer_size=1 << 20)
         else:
             stream = raw
         yield stream, raw
@@ -111,3 +114,56 @@ class ByteMeter:
         position = self._raw.tell()
         self._stats.bytes_read += position - self._last
         self._last = position
+
+
+class ZstdFrames(io.RawIOBase):
+    """The decompressed bytes of every zstd frame in ``raw``, failing on a cut-short file.
+
+    Input is fed to one ``decompressobj`` per frame in ``_CHUNK`` blocks; when a frame
+    ends, the bytes after it start the next one. End of input inside a frame raises
+    ``zstandard.ZstdError``.
+    """
+
+    _CHUNK = 1 << 14  # compressed bytes per step (the fastest of 4 KiB to 4 MiB measured)
+
+    def __init__(self, raw: BinaryIO) -> None:
+        import zstandard
+
+        self._zstd = zstandard
+        self._dctx = zstandard.ZstdDecompressor()
+        self._raw = raw
+        self._frame: Any = None  # the decompressobj of the frame in progress
+        self._out = memoryview(b"")  # decompressed by the last step
+        self._pos = 0  # how much of it was returned
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._pos == len(self._out) and not self._done:
+            self._out = memoryview(self._step())
+            self._pos = 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def _step(self) -> bytes:
+        """Decompress the next block of input (b"" at the end, or for a block of headers)."""
+        data = self._raw.read(self._CHUNK)
+        if not data:
+            if self._frame is not None:
+                raise self._zstd.ZstdError("the file ends inside a zstd frame")
+            self._done = True
+            return b""
+        pieces = []
+        while data:
+            if self._frame is None:
+                self._frame = self._dctx.decompressobj(write_size=1 << 20)
+            pieces.append(self._frame.decompress(data))
+            if not self._frame.eof:
+                break
+            data = self._frame.unused_data
+            self._frame = None
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)

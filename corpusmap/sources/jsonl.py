@@ -59,6 +59,26 @@ def read_jsonl(path: Path, opts: ReadOptions) -> Iterator[Document]:
         opts: field names, error policy and counters.
     """
     source = str(path)
+    for lineno, record in iter_json_objects(path, opts):
+        doc = _to_document(record, source, lineno, opts)
+        if doc is not None:
+            yield doc
+
+
+def iter_json_objects(
+    path: Path, opts: ReadOptions, hint: str = SKIP_HINT
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, object)`` for every non-blank line of a JSON Lines file.
+
+    Bad lines go through ``opts.bad_record`` (raised or skipped); a file that stops
+    decompressing part way raises, naming the last line read whole.
+
+    Args:
+        path: the file to read.
+        opts: error policy and counters (``files``, ``bytes_read``).
+        hint: what a bad-line message tells the user to do.
+    """
+    source = str(path)
     stats = opts.stats
     stats.files += 1
     lineno = 0
@@ -72,18 +92,15 @@ def read_jsonl(path: Path, opts: ReadOptions) -> Iterator[Document]:
                     line = line[len(_BOM) :]
                 if line.isspace() or not line:
                     continue
-                record = _parse_line(line, source, lineno, opts)
-                if record is None:
-                    continue
-                doc = _to_document(record, source, lineno, opts)
-                if doc is not None:
-                    yield doc
+                record = _parse_line(line, source, lineno, opts, hint)
+                if record is not None:
+                    yield lineno, record
         except decompression_errors() as exc:
             raise corrupt_file_error(path, exc, lineno) from exc
         meter.update()
 
 
-def _parse_line(line: bytes, source: str, lineno: int, opts: ReadOptions) -> dict | None:
+def _parse_line(line: bytes, source: str, lineno: int, opts: ReadOptions, hint: str) -> dict | None:
     """Decode and parse one line; None when it is bad and skipped."""
     try:
         text = line.decode("utf-8")
@@ -93,7 +110,7 @@ def _parse_line(line: bytes, source: str, lineno: int, opts: ReadOptions) -> dic
             InputError(
                 source,
                 f"invalid UTF-8 (byte 0x{bad} at byte column {exc.start + 1}); "
-                f"re-encode the file as UTF-8, {SKIP_HINT}",
+                f"re-encode the file as UTF-8, {hint}",
                 lineno,
                 exc.start + 1,
             )
@@ -102,22 +119,22 @@ def _parse_line(line: bytes, source: str, lineno: int, opts: ReadOptions) -> dic
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = _ARRAY_HINT if lineno == 1 and text.lstrip().startswith("[") else ""
+        hint_array = _ARRAY_HINT if lineno == 1 and text.lstrip().startswith("[") else ""
         opts.bad_record(
             InputError(
                 source,
-                f"malformed JSON: {exc.msg}{hint}; {SKIP_HINT}",
+                f"malformed JSON: {exc.msg}{hint_array}; {hint}",
                 lineno,
                 exc.colno,
             )
         )
         return None
     if not isinstance(record, dict):
-        hint = _ARRAY_HINT if lineno == 1 and isinstance(record, list) else ""
+        hint_array = _ARRAY_HINT if lineno == 1 and isinstance(record, list) else ""
         opts.bad_record(
             InputError(
                 source,
-                f"expected a JSON object, found {type_name(record)}{hint}; {SKIP_HINT}",
+                f"expected a JSON object, found {type_name(record)}{hint_array}; {hint}",
                 lineno,
             )
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -84,3 +86,78 @@ def test_bad_inputs_of_other_kinds(tmp_path):
         read_prompts(tmp_path / "m.jsonl")
     with pytest.raises(InputError, match="item 1: missing 'prompt'"):
         read_prompts([{"prompt": "a"}, {"text": "b"}])
+
+
+def _compressed(path, data: bytes):
+    import gzip
+
+    import zstandard
+
+    if path.suffix == ".gz":
+        data = gzip.compress(data)
+    elif path.suffix == ".zst":
+        data = zstandard.ZstdCompressor().compress(data)
+    path.write_bytes(data)
+    return path
+
+
+JSONL = (
+    b'{"prompt": "a cat", "doc_id": 3}\n'
+    b"\n"
+    b'{"prompt": "a dog", "id": "d", "doc_id": 4}\n'
+    b'{"prompt": "x", "continuation": "y"}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("plain", "packed"),
+    [("p.jsonl", "p.jsonl.zst"), ("p.jsonl", "p.jsonl.gz"), ("p.txt", "p.txt.zst")],
+)
+def test_compressed_prompt_files_read_like_plain_ones(tmp_path, plain, packed):
+    data = JSONL if plain.endswith(".jsonl") else b"first\n\nthird\r\n"
+    a = read_prompts(_compressed(tmp_path / plain, data))
+    b = read_prompts(_compressed(tmp_path / packed, data))
+    assert (b.ids, b.texts) == (a.ids, a.texts) and len(a) == 3 - plain.endswith(".txt")
+    assert b.extras.equals(a.extras)
+
+
+def test_arrow_prompt_set(tmp_path):
+    import pyarrow.ipc as ipc
+
+    table = pa.table({"prompt": ["a", "b"], "id": [7, 8], "offset": pa.array([1, 2], pa.uint32())})
+    with ipc.new_stream(tmp_path / "p.arrow", table.schema) as w:
+        w.write_table(table)
+    ps = read_prompts(tmp_path / "p.arrow")
+    assert (ps.ids, ps.texts, ps.extras.schema.field("offset").type) == (
+        ["7", "8"],
+        ["a", "b"],
+        pa.uint32(),
+    )
+
+
+def test_truncated_zst_prompt_file_is_one_clear_error(tmp_path):
+    from corpusmap.errors import CorpusmapError
+
+    lines = b"".join(b'{"prompt": "prompt number %d"}\n' % i for i in range(5000))
+    whole = _compressed(tmp_path / "w.jsonl.zst", lines).read_bytes()
+    cut = tmp_path / "p.jsonl.zst"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(CorpusmapError) as info:
+        read_prompts(cut)
+    message = str(info.value)
+    assert message.startswith(f"{cut}: could not decompress after line ")
+    assert "truncated or corrupt" in message and "\n" not in message
+
+
+def test_generate_reads_prompts_from_jsonl_zst(tiny_model, tmp_path):
+    from corpusmap.generation import generate
+    from tests.generation.tiny import PROMPTS, assert_same_rows, rows_by_id
+
+    records = [{"id": f"p{i}", "prompt": p, "doc_id": i} for i, p in enumerate(PROMPTS)]
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    kw = {"max_new_tokens": 6, "num_samples": 2, "temperature": 0.8, "batch_size": 3}
+    plain = generate(tiny_model, _compressed(tmp_path / "p.jsonl", data), tmp_path / "a", **kw)
+    packed = generate(tiny_model, _compressed(tmp_path / "p.jsonl.zst", data), tmp_path / "b", **kw)
+    a, b = rows_by_id(plain.to_arrow()), rows_by_id(packed.to_arrow())
+    assert len(b) == 2 * len(PROMPTS) and {r["doc_id"] for r in b.values()} == set(range(7))
+    assert_same_rows(a, b)

@@ -27,7 +27,8 @@ import numba
 import numpy as np
 import pyarrow.parquet as pq
 
-from corpusmap.index.format import DOCS, TOKENS, sha256_file, write_json_atomic
+from corpusmap.atomic import write_json
+from corpusmap.index.format import DOCS, TOKENS, sha256_file
 from corpusmap.index.minhash.lsh import BANDS_SCHEMA, WEIGHTS, bands_table, optimal_bands
 from corpusmap.index.minhash.signature import permutations, signatures
 from corpusmap.index.minhash.store import (
@@ -199,5 +200,5 @@ def build_minhash(
         files={name: sha256_file(out / name) for name in (SIGNATURES, BANDS)},
         sizes={name: (out / name).stat().st_size for name in (SIGNATURES, BANDS)},
     )
-    write_json_atomic(out / RECORD, record)
+    write_json(out / RECORD, record)
     return record

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from corpusmap import __version__
+from corpusmap.atomic import write_text
 from corpusmap.query.report.data import open_results
 from corpusmap.query.report.html import note, page, section
 from corpusmap.query.report.sections import (
@@ -80,7 +81,5 @@ def report(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
     index = out / "index.html"
-    tmp = out / ".index.html.tmp"
-    tmp.write_text(page("corpusmap report", meta, sections), encoding="utf-8")
-    os.replace(tmp, index)
+    write_text(index, page("corpusmap report", meta, sections))
     return index

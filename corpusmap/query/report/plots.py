@@ -12,10 +12,10 @@ What it leaves out: deciding whether a plot has data (the caller skips empty one
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from corpusmap.atomic import atomic_path
 from corpusmap.errors import require
 from corpusmap.query.report.data import CLASSES, Series
 
@@ -33,9 +33,8 @@ def _figure(width: float = 8.0, height: float = 4.2) -> Any:
 
 
 def _save(fig: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
 
 
 def _colors(series: list[Series]) -> list[str]:
