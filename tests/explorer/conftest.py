@@ -47,6 +47,12 @@ GENERATIONS = [
         "output": "The quick brown fox jumps over the lazy dog while the farmer sleeps in the sun.",
         "model": "model-a",
     },
+    {  # copies a corpus sentence that its prompt already holds: a prompt copy
+        "gen_id": "g-echo",
+        "prompt": "Repeat after me: Paris is the capital and most populous city of France",
+        "output": "Paris is the capital and most populous city of France. Done",
+        "model": "model-a",
+    },
     {
         "gen_id": "g-script",
         "prompt": f"Say {SCRIPT}",
@@ -88,7 +94,25 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("explorer")
     docs = _jsonl(root / "corpus.jsonl", [{"id": f"d{k}", "text": t} for k, t in enumerate(CORPUS)])
-    index = build_index(docs, root / "index", tokenizer="words", workers=1)
+    index = build_index(docs, root / "index", tokenizer="words", id_field="id", workers=1)
     dump = _jsonl(root / "generations.jsonl", GENERATIONS)
     results = classify(dump, index, root / "results", min_span=4, shard_rows=10)
     return {"index": Path(index), "dump": dump, "results": Path(results), "root": root}
+
+
+def words(text: str) -> list[str]:
+    """The words tokenizer's tokens of a text (its regex, the reference it is tested against)."""
+    from corpusmap.tokenizer.words import WORD_RE
+
+    return WORD_RE.findall(text)
+
+
+def naive_occurrences(needle: list[str]) -> list[tuple[int, int]]:
+    """(document number, token offset) of every occurrence of ``needle`` in CORPUS."""
+    out = []
+    for d, text in enumerate(CORPUS):
+        toks = words(text)
+        for i in range(len(toks) - len(needle) + 1):
+            if toks[i : i + len(needle)] == needle:
+                out.append((d, i))
+    return out
