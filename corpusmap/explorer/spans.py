@@ -147,3 +147,20 @@ def render_spans(
 def _closing(opened: list[str]) -> str:
     """Closing tags for ``opened``, innermost first."""
     return "".join("</mark>" if t.startswith("<mark") else "</span>" for t in reversed(opened))
+
+
+# Span colours for a page without the explorer's stylesheet (the static report).
+SPAN_CSS = """
+.spantext { white-space: pre-wrap; word-break: break-word; font-family: Georgia, serif;
+  font-size: 15px; line-height: 1.9; padding: 8px 12px; border: 1px solid #ddd;
+  border-radius: 6px; background: #fffdf8; margin-bottom: 10px; }
+mark.span { color: inherit; padding: 2px 0; background: rgba(255, 170, 60, .22);
+  border-bottom: 2px solid rgba(200, 90, 0, .75); }
+mark.span.prompt { background: rgba(90, 130, 220, .14);
+  border-bottom: 2px dashed rgba(40, 80, 180, .8); }
+.by-length mark.span.corpus[data-lbin="1"] { background: rgba(255, 150, 40, .32); }
+.by-length mark.span.corpus[data-lbin="2"] { background: rgba(255, 120, 30, .42); }
+.by-length mark.span.corpus[data-lbin="3"] { background: rgba(240, 80, 30, .45); }
+.by-length mark.span.corpus[data-lbin="4"] { background: rgba(220, 40, 40, .45); }
+.by-length mark.span.corpus[data-lbin="5"] { background: rgba(190, 0, 60, .5); }
+"""

@@ -34,7 +34,8 @@ function showSources(output, start, length) {
         const a = el("a", "doc-link", h.id);
         a.href = `/document/${encodeURIComponent(data.results)}/${h.doc_id}`;
         meta.append(a, el("span", "meta", `  ${h.source || ""} · row ${h.row} · doc ${h.doc_id} · token ${h.offset}`));
-        if (h.meta && h.meta !== "{}") meta.append(el("div", "meta txt", h.meta));
+        const m = typeof h.meta === "string" ? h.meta : JSON.stringify(h.meta);
+        if (m && m !== "{}" && m !== "null") meta.append(el("div", "meta txt", m));
         const ctx = el("div", "ctx");
         ctx.append(document.createTextNode(h.before + " "), el("mark", "hit-match", h.match),
                    document.createTextNode(" " + h.after));
