@@ -70,11 +70,15 @@ def create_app(
     )
     templates = Jinja2Templates(env=env)
 
+    served = threading.Event()  # the first page is out: warm-up may take the CPU now
+
     def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
         folders = ex.names
         incomplete = [n for n in folders if not ex.complete(n)]
         base = {"names": folders, "incomplete": incomplete, "version": __version__}
-        return templates.TemplateResponse(request, name, base | context, status_code=status)
+        response = templates.TemplateResponse(request, name, base | context, status_code=status)
+        served.set()
+        return response
 
     def res(request: Request) -> str:
         name = request.query_params.get("results") or ""
@@ -212,6 +216,7 @@ def create_app(
     }
 
     def warm() -> None:  # open the indexes (and import their kernels) before the first click
+        served.wait(10)
         for name in ex.names:
             ex.index(name)
             ex.index(name, "generations")

@@ -267,3 +267,32 @@ def test_api_generation_json(client: TestClient) -> None:
     data = client.get("/api/generation/g-copy").json()
     assert data["row"]["continuation"].startswith("and the earth")
     assert data["complete"] is True and isinstance(data["output_html"], str)
+
+
+def test_folder_being_written(pipeline: dict[str, Path], tmp_path: Path) -> None:
+    """Mid-classify: a banner, finished parts only (a temp part is ignored), then the rest."""
+    import json
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = tmp_path / "running"
+    shutil.copytree(pipeline["results"], folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("completed_at")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    last = folder / "generations" / "part-00002.parquet"
+    held = last.read_bytes()
+    last.unlink()
+    (folder / "generations" / ".part-00002.parquet.tmp").write_bytes(held[: len(held) // 2])
+    client = TestClient(create_app(folder))
+    page = client.get("/generations")
+    assert page.status_code == 200 and "Incomplete results" in page.text
+    assert client.get("/api/generations").json()["total"] == 20
+    with ThreadPoolExecutor(8) as pool:  # concurrent readers
+        codes = list(pool.map(lambda u: client.get(u).status_code, ["/", "/generations"] * 8))
+    assert codes == [200] * 16
+    last.write_bytes(held)
+    manifest["completed_at"] = "now"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert client.get("/api/generations").json()["total"] == 26
+    assert "Incomplete results" not in client.get("/generations").text
