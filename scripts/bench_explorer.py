@@ -29,9 +29,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-WORDS = np.array(("the of and to in a is that for it as was with be by on not he this are or his "
-                  "from at which but have an they you were her she all there been one so would "
-                  "king land river city water people house light word time day night").split())  # fmt: skip
+VOCAB = (
+    "the of and to in a is that for it as was with be by on not he this are or his from at "
+    "which but have an they you were her she all there been one so would king land river city "
+    "water people house light word time day night"
+)
+WORDS = np.array(VOCAB.split())
 SPANS_PER_GEN = 10
 OUT_WORDS = 40
 

@@ -45,7 +45,9 @@ def find_row(ex: Explorer, gen_id: str, results: str = "") -> tuple[str, dict[st
     for name in names:
         ex.folder(name)  # 404 for an unknown results name
         rows = ex.dicts(
-            f"SELECT * FROM {quote(name)}.generations WHERE gen_id::VARCHAR = ? LIMIT 1", [gen_id]
+            f"SELECT * FROM {quote(name)}.generations WHERE {ex.id_expr('generations')} = ? "
+            "LIMIT 1",
+            [gen_id],
         )
         if rows:
             return name, {k: _clean(v) for k, v in rows[0].items()}
@@ -58,7 +60,7 @@ def spans_of(ex: Explorer, name: str, gen_id: str) -> list[dict[str, Any]]:
         return []
     cols = ", ".join(c for c in SPAN_COLUMNS if c in ex.columns("spans"))
     rows = ex.dicts(
-        f"SELECT {cols} FROM {quote(name)}.spans WHERE gen_id::VARCHAR = ? "
+        f"SELECT {cols} FROM {quote(name)}.spans WHERE {ex.id_expr('spans')} = ? "
         "ORDER BY start, length DESC",
         [gen_id],
     )

@@ -73,6 +73,10 @@ class Explorer:
             for f in self.folders
         )
 
+    def stamp(self) -> tuple[Any, ...]:
+        """Which folders and manifest versions the current answers are about (a cache key)."""
+        return (tuple(map(str, self.folders)), self._manifest_stamp())
+
     def cursor(self) -> Any:
         """A new cursor over the current views (remade when a manifest changed)."""
         stamp = self._manifest_stamp()
@@ -119,6 +123,18 @@ class Explorer:
                     cur.close()
             self._columns[view] = cols
         return self._columns[view]
+
+    def id_expr(self, view: str) -> str:
+        """``gen_id`` as text: the bare column when it is text (so row groups are pruned)."""
+        key = f"{view}:gen_id-type"
+        if key not in self._columns:
+            found = (
+                self.rows(f"SELECT typeof(gen_id) FROM {view} LIMIT 1")
+                if self.columns(view)
+                else []
+            )
+            self._columns[key] = {str(found[0][0]) if found else "VARCHAR"}
+        return "gen_id" if self._columns[key] == {"VARCHAR"} else "gen_id::VARCHAR"
 
     # ---- folders and indexes -------------------------------------------------------
     def folder(self, name: str) -> Path:

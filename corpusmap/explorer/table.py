@@ -37,6 +37,8 @@ SORTABLE = (
 PREVIEW = 140
 MAX_PER_PAGE = 500
 CLASSES = ("shared", "idiosyncratic", "contingent", "unexpressed")
+# (conditions, arguments, manifest stamp) -> row count; ("choices", stamp) -> form values
+_COUNTS: dict[tuple[Any, ...], Any] = {}
 
 
 @dataclass
@@ -154,7 +156,12 @@ def page_of_generations(ex: Explorer, f: Filters) -> dict[str, Any]:
     if not cols:
         return {"rows": [], "total": 0, "pages": 0, "filters": f, "columns": []}
     where, args, nov = _where(ex, f, cols)
-    total = ex.rows(f"SELECT count(*) FROM generations{where}", args)[0][0]
+    key = (where, tuple(args), ex.stamp())  # paging through one filter counts once
+    if key not in _COUNTS:
+        if len(_COUNTS) > 256:
+            _COUNTS.clear()
+        _COUNTS[key] = ex.rows(f"SELECT count(*) FROM generations{where}", args)[0][0]
+    total = int(_COUNTS[key])
     sort = nov if f.sort == "novelty" else f.sort
     if f.sort != "novelty" and sort not in cols:
         sort = "gen_id"
@@ -174,7 +181,14 @@ def page_of_generations(ex: Explorer, f: Filters) -> dict[str, Any]:
 
 
 def choices(ex: Explorer) -> dict[str, list[str]]:
-    """Values offered by the filter form: models (the distinct few) and novelty n."""
+    """Values offered by the filter form: the models (the distinct few; cached per manifest)."""
+    key = ("choices", ex.stamp())
+    if key not in _COUNTS:
+        _COUNTS[key] = _choices(ex)
+    return dict(_COUNTS[key])
+
+
+def _choices(ex: Explorer) -> dict[str, list[str]]:
     cols = ex.columns("generations")
     models: list[tuple[Any, ...]] = []
     if "model" in cols:
