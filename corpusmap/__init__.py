@@ -20,6 +20,7 @@ _LAZY = {
     "classify": "corpusmap.match",
     "sql": "corpusmap.query",
     "report": "corpusmap.query.report",
+    "serve": "corpusmap.explorer",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -36,7 +36,8 @@ def cli() -> None:
     Build suffix-array and MinHash indexes over a corpus (`index`), generate
     model outputs into Parquet (`prompts`, `generate`, `replay`), classify them
     against the index (`classify`) and query the results with SQL (`sql`,
-    `report`). `demo` runs the whole pipeline on the embedded corpus and model.
+    `report`, and in a browser: `serve`). `demo` runs the whole pipeline on the
+    embedded corpus and model.
     """
 
 
@@ -51,6 +52,9 @@ def _register() -> None:
     from corpusmap.cli import pipeline
 
     pipeline.register(cli)
+    from corpusmap.cli.serve import serve_cmd
+
+    cli.add_command(serve_cmd, "serve")
 
 
 _register()

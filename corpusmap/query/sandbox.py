@@ -53,6 +53,9 @@ def open_sandbox(files: Iterable[Path]) -> Any:
     import duckdb
 
     con = duckdb.connect(":memory:", config=dict(ENGINE_CONFIG))
+    # Parquet footers read once per connection, not per query: a long-lived connection
+    # (the explorer's) over hundreds of parts answers in milliseconds, not ~200 ms
+    con.execute("SET parquet_metadata_cache = true")
     con.execute("SET allowed_paths = ?", [sorted({str(f) for f in files})])
     con.execute("SET enable_external_access = false")
     return con

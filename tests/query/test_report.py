@@ -9,6 +9,7 @@ must reach the page escaped.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from html.parser import HTMLParser
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 from corpusmap.cli import cli
 from corpusmap.query.report import report
 from corpusmap.query.report.data import novelty_curves, open_results
+from tests.explorer.conftest import pipeline  # noqa: F401  (a fixture: a classified folder)
 
 PLANTED = "<script>alert('pwned')</script>"
 LENGTHS = [5, 10, 20]
@@ -222,11 +224,15 @@ class Page(HTMLParser):
 def _check_page(out: Path) -> tuple[Page, str]:
     text = (out / "index.html").read_text(encoding="utf-8")
     page = Page(text)
-    assert page.ids == ["summary", "novelty", "coverage", "patterns", "extraction", "behaviors"]
+    assert page.ids == [
+        "summary", "novelty", "coverage", "patterns", "extraction", "behaviors", "top"
+    ]  # fmt: skip
     assert "script" not in page.tags and "<script" not in text  # nothing runs
-    for img in page.imgs:  # relative paths to PNGs that exist in out/
-        src = str(img["src"])
-        assert "/" not in src and (out / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for img in page.imgs:  # embedded: the page is one file; the PNG beside it is the same image
+        src, name = str(img["src"]), str(img["data-file"])
+        assert src.startswith("data:image/png;base64,") and "/" not in name
+        png = base64.b64decode(src.split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == (out / name).read_bytes()
     assert not list(out.glob(".*"))  # no temp files left
     return page, text
 
@@ -236,7 +242,7 @@ def test_full_report(tmp_path: Path) -> None:
     index = report(results, tmp_path / "out")
     assert index == tmp_path / "out" / "index.html"
     page, text = _check_page(tmp_path / "out")
-    srcs = {img["src"] for img in page.imgs}
+    srcs = {img["data-file"] for img in page.imgs}
     assert srcs == {"novelty.png", "coverage.png", "classes.png", "extraction.png", "behaviors.png"}
     assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in text  # example output
     assert "span &lt;b&gt;10&lt;/b&gt;" in text  # longest copied span, escaped
@@ -252,7 +258,7 @@ def test_bare_report_skips_sections(tmp_path: Path) -> None:
     out = tmp_path / "out"
     report(results, out)
     page, text = _check_page(out)
-    assert {img["src"] for img in page.imgs} == {"novelty.png", "coverage.png"}
+    assert {img["data-file"] for img in page.imgs} == {"novelty.png", "coverage.png"}
     for why in ("No human baseline", "No patterns", "No extraction results", "No user-defined"):
         assert why in text
     assert "no corpus prompts" in text
@@ -267,9 +273,9 @@ def test_side_by_side(tmp_path: Path, b_full: bool) -> None:
     report([a, b], out)
     page, text = _check_page(out)
     for src in ("novelty.png", "coverage.png", "extraction.png"):
-        alt = str(next(i for i in page.imgs if i["src"] == src)["alt"])
+        alt = str(next(i for i in page.imgs if i["data-file"] == src)["alt"])
         assert "model-a" in alt and ("model-b" in alt) == (src != "extraction.png" or b_full)
-    novelty = str(next(i for i in page.imgs if i["src"] == "novelty.png")["alt"])
+    novelty = str(next(i for i in page.imgs if i["data-file"] == "novelty.png")["alt"])
     humans = ["human (model-a)", "human (model-b)"] if b_full else ["human baseline"]
     assert all(h in novelty for h in humans)
     summary = text.split('id="summary"')[1].split("</table>")[0]
@@ -316,4 +322,23 @@ def test_all_null_tables(tmp_path: Path) -> None:
         pq.write_table(table, folder / name / "part-00000.parquet")
     report(folder, tmp_path / "out")
     page, text = _check_page(tmp_path / "out")
-    assert page.imgs == [] and text.count('class="note"') == 6
+    assert page.imgs == [] and text.count('class="note"') == 7  # 6 sections + top generations
+
+
+def test_top_generations_marked_like_the_explorer(
+    pipeline: dict[str, Path],  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """The report's span view is the explorer's: same markup for the same generation."""
+    from starlette.testclient import TestClient
+
+    from corpusmap.explorer import create_app
+
+    report(pipeline["results"], tmp_path / "out")
+    _, text = _check_page(tmp_path / "out")
+    top = text.split('id="top"')[1]
+    explorer = TestClient(create_app(pipeline["results"]))
+    for gen_id in ("g-fox", "g-copy"):
+        shown = explorer.get(f"/api/generation/{gen_id}").json()["output_html"]
+        assert "<mark" in shown and shown in top
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)" in top

@@ -1,19 +1,22 @@
-"""``report``: one self-contained HTML page and its PNG plots over results folder(s).
+"""``report``: one self-contained HTML page (plots embedded) over results folder(s).
 
 The page answers, in order: how much was generated and how much of it is copied
 (summary, longest copied spans); how novel the generations are next to human
 text (novelty@n, RAVEN-style); how much of each text lies in long corpus matches
 (coverage@L); which patterns fall in each of the four classes, with example
 generations and source documents; how extraction grows with the number of corpus
-duplicates; and which user-defined behaviours the data explain best.
+duplicates; which user-defined behaviours the data explain best; and the
+top generations with their corpus spans marked as ``corpusmap serve`` marks them.
 
 Several results folders (e.g. two models) are drawn side by side in every plot
 and table. Everything is read through the ``sql`` views, so a folder that lacks a
 table or column (no patterns, no baseline, no corpus prompts) gives a page with
 that section replaced by a one-line note.
 
-    OUT/index.html                      the page (inline CSS, no scripts, no external assets)
-    OUT/novelty.png, coverage.png, ...  the plots it shows, referenced by relative path
+    OUT/index.html                      the page: one file to mail (inline CSS, plots as
+                                        base64 data URIs, no scripts, no external assets)
+    OUT/novelty.png, coverage.png, ...  the same plots as files (for papers); the page
+                                        does not need them
 
 What it leaves out: interactivity (no JavaScript) and raw values beyond the top
 rows; ask ``corpusmap sql`` for those.
@@ -38,6 +41,7 @@ from corpusmap.query.report.sections import (
     patterns_section,
     summary_section,
 )
+from corpusmap.query.report.spans_section import spans_section
 from corpusmap.query.status import results_status
 
 SECTIONS = (
@@ -47,13 +51,14 @@ SECTIONS = (
     ("patterns", "Pattern classes", patterns_section),
     ("extraction", "Extraction", extraction_section),
     ("behaviors", "Behaviours", behaviors_section),
+    ("top", "Top generations", spans_section),
 )
 
 
 def report(
     results: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike
 ) -> Path:
-    """Write an HTML report with PNG plots over one or more results folders.
+    """Write a self-contained HTML report (plots embedded) over one or more results folders.
 
     Args:
         results: a results folder of ``corpusmap classify``, or a list of them to

@@ -3,19 +3,23 @@
 Every value that reaches the page goes through :func:`cell`, which formats numbers
 and escapes text with :func:`html.escape`; only :class:`Html` values (markup this
 module or ``report_sections`` built from escaped parts) pass unescaped. The page is
-self-contained: inline CSS, no scripts, no external assets; images are relative
-paths to PNG files next to ``index.html``.
+self-contained, one file to mail: inline CSS, no scripts, no external assets;
+images are embedded as base64 data URIs.
 
 What it leaves out: any query or plot (``report_data``, ``report_rows``, ``report_plots``).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
+
+from corpusmap.explorer.spans import SPAN_CSS
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f;
@@ -131,12 +135,16 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Html:
     return Html(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
-def figure(src: str, labels: Sequence[str], caption: str) -> Html:
-    """An image of the report folder, its alt text naming what the legend shows."""
+def figure(path: Path, labels: Sequence[str], caption: str) -> Html:
+    """A PNG embedded as a data URI (the page needs no other file); alt text names the legend.
+
+    ``data-file`` names the PNG written beside the page, the same image as a file.
+    """
     alt = f"{caption} ({', '.join(labels)})" if labels else caption
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
     return Html(
-        f'<figure><img src="{esc(src)}" alt="{esc(alt)}">'
-        f"<figcaption>{esc(caption)}</figcaption></figure>"
+        f'<figure><img src="data:image/png;base64,{data}" data-file="{esc(path.name)}" '
+        f'alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>'
     )
 
 
@@ -162,7 +170,7 @@ def page(title: str, meta: str, sections: Sequence[tuple[str, str, Html]]) -> st
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+        f"<title>{esc(title)}</title><style>{CSS}{SPAN_CSS}</style></head>"
         f'<body><main><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p>'
         f"<nav>{nav}</nav>{body}</main></body></html>\n"
     )

@@ -100,7 +100,7 @@ def patterns_section(r: Results, out: Path) -> Html:
             "or the pattern stage has not run).",
         )
     labels = plots.plot_classes(counts, out / "classes.png")
-    parts: list[str] = [figure("classes.png", labels, "Number of patterns in each class")]
+    parts: list[str] = [figure(out / "classes.png", labels, "Number of patterns in each class")]
     rows = top_patterns(r)
     for cls in [*CLASSES, *sorted({p["cls"] for p in rows} - set(CLASSES))]:
         mine = [p for p in rows if p["cls"] == cls]

@@ -113,7 +113,7 @@ def novelty_section(r: Results, out: Path) -> Html:
     if not series:
         return skipped("novelty", "Novelty@n", "No novelty values in these results.")
     labels = plots.plot_novelty(series, out / "novelty.png")
-    parts = [figure("novelty.png", labels, "Mean fraction of n-grams absent from the corpus")]
+    parts = [figure(out / "novelty.png", labels, "Mean fraction of n-grams absent from the corpus")]
     if not any(s.human for s in series):
         parts.append(
             note(
@@ -137,7 +137,11 @@ def coverage_section(r: Results, out: Path) -> Html:
         "coverage",
         "Coverage@L",
         [
-            figure("coverage.png", labels, "Share of each text's tokens inside corpus matches ≥ L"),
+            figure(
+                out / "coverage.png",
+                labels,
+                "Share of each text's tokens inside corpus matches ≥ L",
+            ),
             Html("<p class='meta'>Mean coverage@L:</p>"),
             _series_table(series, xs, "L=", pct),
         ],
@@ -169,7 +173,7 @@ def extraction_section(r: Results, out: Path) -> Html:
     return section(
         "extraction",
         "Extraction vs. duplicates",
-        [figure("extraction.png", labels, caption), table(heads, body)],
+        [figure(out / "extraction.png", labels, caption), table(heads, body)],
     )
 
 
@@ -196,7 +200,7 @@ def behaviors_section(r: Results, out: Path) -> Html:
         labels = plots.plot_behaviors(
             rows, out / "behaviors.png", [r.folder_label(n) for n in r.names]
         )
-        parts.append(figure("behaviors.png", labels, "Explanatory power (bits, with CI)"))
+        parts.append(figure(out / "behaviors.png", labels, "Explanatory power (bits, with CI)"))
     else:
         parts.append(note("No explanatory power (mi_bits) recorded; the table is ranked by G²."))
     body = [
