@@ -390,7 +390,10 @@ def bench_count(
         ig_counts = ref
     res["_ref"] = ig_counts
     # the compiled kernel alone (queries already flattened) shows the Python overhead
-    flat, offs = ix._flat([np.asarray(q, dtype=np.int64) for q in qs])
+    from corpusmap.tokenizer.batch import TokenBatch
+
+    batch = TokenBatch.from_items([np.asarray(q, dtype=np.int64) for q in qs])
+    flat, offs = batch.flat, batch.offsets
 
     def kernel() -> None:
         out = np.zeros(offs.size - 1, dtype=np.int64)
