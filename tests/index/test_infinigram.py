@@ -132,3 +132,38 @@ def test_cache_dir_holds_the_table(u16_index, tmp_path) -> None:
     again = open_index(path, tokenizer="ids:65100", cache_dir=tmp_path)
     assert again.count([[1, 2]]) == ix.count([[1, 2]])
     assert list(tmp_path.rglob("first-token-table.*.npy"))
+
+
+@pytest.mark.slow
+def test_classify_same_rows_as_our_index(tmp_path) -> None:
+    """Generations classified against both indexes of the same documents: same rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from corpusmap.match import classify
+    from tests.conftest import build_from_docs
+
+    texts = [f"{t} and the cat number {i} sat" for i, t in enumerate(TEXTS * 4)]
+    ig = open_index(peer.build_u8(tmp_path, texts), cache_dir=tmp_path / "cache")
+    ours = open_index(build_from_docs(tmp_path, texts))
+    outs = [f"{texts[i][:12]} the mat, hello world {i}" for i in range(12)]
+    table = pa.table(
+        {
+            "gen_id": [f"g{i}" for i in range(12)],
+            "prompt_id": [f"p{i % 3}" for i in range(12)],
+            "prompt": [texts[i % 3][:10] for i in range(12)],
+            "output": outs,
+        }
+    )
+    res = [
+        classify(table, ix, tmp_path / name, min_span=4, minhash=False, patterns=True)
+        for name, ix in (("ig", ig), ("ours", ours))
+    ]
+    names = sorted(p.relative_to(res[0]) for p in res[0].rglob("*.parquet"))
+    assert names and names == sorted(p.relative_to(res[1]) for p in res[1].rglob("*.parquet"))
+    assert pq.read_table(res[0] / "spans").num_rows > 0
+    for name in names:
+        if "generations_index" in name.parts:
+            continue
+        a, b = (pq.read_table(r / name) for r in res)
+        assert a.num_rows == b.num_rows and a.to_pylist() == b.to_pylist(), name
