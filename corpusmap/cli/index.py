@@ -53,12 +53,33 @@ _query_opts = [
     click.option("--tokens", is_flag=True, help="TEXT is whitespace-separated token ids."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
 ]
+_foreign_opts = [
+    click.option(
+        "--tokenizer",
+        default=None,
+        help="infini-gram u16/u32 folders: the tokenizer they were built with "
+        "(tokenizer.json, model folder, ids:N...); our indexes: refuse another one.",
+    ),
+    click.option(
+        "--cache-dir",
+        default=None,
+        type=click.Path(file_okay=False),
+        help="Side files of a foreign index (default ~/.cache/corpusmap/<hash>).",
+    ),
+]
+
+
+def foreign_options(fn: Any) -> Any:
+    """``--tokenizer`` and ``--cache-dir``: what opening a foreign (infini-gram) folder needs."""
+    for opt in reversed(_foreign_opts):
+        fn = opt(fn)
+    return fn
 
 
 def query_options(fn: Any) -> Any:
     for opt in reversed(_query_opts):
         fn = opt(fn)
-    return fn
+    return foreign_options(fn)
 
 
 @index.command("build")
@@ -109,15 +130,19 @@ def build_cmd(sources: tuple[str, ...], out: str, no_minhash: bool, **kw: Any) -
 @index.command("info")
 @click.argument("path", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def info_cmd(path: str, as_json: bool) -> None:
-    """Show what an index holds and how it was built."""
-    info = open_index(path).info()
+@foreign_options
+def info_cmd(path: str, as_json: bool, tokenizer: str | None, cache_dir: str | None) -> None:
+    """Show what an index holds and how it was built (or, for infini-gram, what it tells)."""
+    info = open_index(path, tokenizer, cache_dir).info()
 
     def render(d: dict[str, Any]) -> None:
         tok = d["tokenizer"]
-        click.echo(
-            f"index      {d['path']} (format v{d['format_version']}, built {d['created_at']})"
-        )
+        if d.get("format") == "infini-gram":
+            click.echo(f"index      {d['path']} (an infini-gram folder, opened read-only)")
+        else:
+            click.echo(
+                f"index      {d['path']} (format v{d['format_version']}, built {d['created_at']})"
+            )
         click.echo(
             f"documents  {d['n_docs']:,}   tokens {d['n_tokens']:,}   shards {d['n_shards']}"
         )
@@ -132,6 +157,8 @@ def info_cmd(path: str, as_json: bool) -> None:
             f"{rs.get('errors_skipped', 0)} bad records"
         )
         click.echo(f"minhash    {'yes' if d.get('minhash') else 'no'}")
+        if d.get("cache_dir"):
+            click.echo(f"cache      {d['cache_dir']}")
 
     _emit(info, as_json, render)
 
@@ -141,9 +168,20 @@ def info_cmd(path: str, as_json: bool) -> None:
 @click.option(
     "--sample", default=100_000, show_default=True, help="Suffix-array pairs to check per shard."
 )
-def verify_cmd(path: str, sample: int) -> None:
-    """Recompute every checksum and check the suffix arrays' order; exit 1 on problems."""
-    res = verify_index(path, sample=sample)
+@foreign_options
+def verify_cmd(path: str, sample: int, tokenizer: str | None, cache_dir: str | None) -> None:
+    """Recompute every checksum and check the suffix arrays' order; exit 1 on problems.
+
+    An infini-gram folder has no checksums: its sizes, document offsets and a sample
+    of its suffix-array order are checked.
+    """
+    from corpusmap.index.foreign.infinigram import is_infinigram
+    from corpusmap.index.foreign.verify import verify_infinigram
+
+    if is_infinigram(path):
+        res = verify_infinigram(open_index(path, tokenizer, cache_dir), sample=sample)
+    else:
+        res = verify_index(path, sample=sample)
     for p in res["problems"]:
         click.echo(f"problem: {p}", err=True)
     click.echo(
@@ -157,10 +195,16 @@ def verify_cmd(path: str, sample: int) -> None:
 @index.command("count")
 @query_options
 def count_cmd(
-    path: str, texts: tuple[str, ...], file: str | None, tokens: bool, as_json: bool
+    path: str,
+    texts: tuple[str, ...],
+    file: str | None,
+    tokens: bool,
+    as_json: bool,
+    tokenizer: str | None = None,
+    cache_dir: str | None = None,
 ) -> None:
     """Count occurrences of each TEXT (an n-gram) in the corpus."""
-    ix = open_index(path)
+    ix = open_index(path, tokenizer, cache_dir)
     qs = _queries(ix, texts, file, tokens)
     counts = cast(list[int], ix.count(qs))
     rows = [
@@ -179,10 +223,17 @@ def count_cmd(
 @query_options
 @click.option("--limit", default=10, show_default=True, help="Occurrences per query.")
 def locate_cmd(
-    path: str, texts: tuple[str, ...], file: str | None, tokens: bool, as_json: bool, limit: int
+    path: str,
+    texts: tuple[str, ...],
+    file: str | None,
+    tokens: bool,
+    as_json: bool,
+    limit: int,
+    tokenizer: str | None = None,
+    cache_dir: str | None = None,
 ) -> None:
     """Where each TEXT occurs: document id, offset (in tokens) and document metadata."""
-    ix = open_index(path)
+    ix = open_index(path, tokenizer, cache_dir)
     qs = _queries(ix, texts, file, tokens)
     hits = ix.locate(qs, limit=limit)
 
@@ -202,10 +253,17 @@ def locate_cmd(
 @query_options
 @click.option("--limit", default=10, show_default=True, help="Most frequent next tokens shown.")
 def ntd_cmd(
-    path: str, texts: tuple[str, ...], file: str | None, tokens: bool, as_json: bool, limit: int
+    path: str,
+    texts: tuple[str, ...],
+    file: str | None,
+    tokens: bool,
+    as_json: bool,
+    limit: int,
+    tokenizer: str | None = None,
+    cache_dir: str | None = None,
 ) -> None:
     """Next-token distribution after each TEXT (backing off to its longest suffix that occurs)."""
-    ix = open_index(path)
+    ix = open_index(path, tokenizer, cache_dir)
     qs = _queries(ix, texts, file, tokens)
     res = ix.ntd(qs, limit=limit)
 
@@ -223,10 +281,16 @@ def ntd_cmd(
 @index.command("match")
 @query_options
 def match_cmd(
-    path: str, texts: tuple[str, ...], file: str | None, tokens: bool, as_json: bool
+    path: str,
+    texts: tuple[str, ...],
+    file: str | None,
+    tokens: bool,
+    as_json: bool,
+    tokenizer: str | None = None,
+    cache_dir: str | None = None,
 ) -> None:
     """Matching statistics of each TEXT: per position, the longest corpus match starting there."""
-    ix = open_index(path)
+    ix = open_index(path, tokenizer, cache_dir)
     qs = _queries(ix, texts, file, tokens)
     stats = cast(list[np.ndarray], ix.matching_statistics(qs))
     longest = cast(list[dict[str, int]], ix.longest_match(qs))
@@ -254,9 +318,12 @@ def match_cmd(
 @click.argument("path", metavar="DIR", type=click.Path(file_okay=False))
 @click.argument("doc_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with metadata.")
-def document_cmd(path: str, doc_id: int, as_json: bool) -> None:
+@foreign_options
+def document_cmd(
+    path: str, doc_id: int, as_json: bool, tokenizer: str | None, cache_dir: str | None
+) -> None:
     """Print a document's text by its doc_id."""
-    ix = open_index(path)
+    ix = open_index(path, tokenizer, cache_dir)
     rec = ix.document_info(doc_id)
     rec["text"] = ix.document(doc_id)
     _emit(rec, as_json, lambda r: click.echo(r["text"]))

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from corpusmap.cli.index import foreign_options
 from corpusmap.cli.pattern_flags import collect_pattern_options, pattern_options
 from corpusmap.errors import CorpusmapError
 
@@ -40,11 +41,15 @@ from corpusmap.errors import CorpusmapError
 @click.option(
     "--noise-rate", default=0.05, show_default=True, help="Share of characters perturbed."
 )
-def prompts_cmd(index: str, out: str, **kw: Any) -> None:
+@foreign_options
+def prompts_cmd(
+    index: str, out: str, tokenizer: str | None, cache_dir: str | None, **kw: Any
+) -> None:
     """Sample prompts with their true continuations from a corpus index."""
+    from corpusmap.index.index import open_index
     from corpusmap.prompts import make_prompts
 
-    table = make_prompts(index, out=out, **kw)
+    table = make_prompts(open_index(index, tokenizer, cache_dir), out=out, **kw)
     click.echo(f"{out}: {table.num_rows} prompts")
 
 
@@ -75,18 +80,21 @@ def prompts_cmd(index: str, out: str, **kw: Any) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace results made from other inputs.")
 @pattern_options
+@foreign_options
 def classify_cmd(
     generations: str, coverage_lengths: str | None, no_minhash: bool, no_patterns: bool, **kw: Any
 ) -> None:
     """Join generations G against a corpus index and write results (spans, measures, classes)."""
+    from corpusmap.index.index import open_index
     from corpusmap.match import classify
 
     if coverage_lengths:
         kw["coverage_lengths"] = [int(x) for x in coverage_lengths.split(",")]
     thresholds = collect_pattern_options(kw)
+    ix = open_index(kw.pop("index"), kw.pop("tokenizer"), kw.pop("cache_dir"))
     out = classify(
         generations,
-        kw.pop("index"),
+        ix,
         kw.pop("out"),
         minhash=not no_minhash,
         patterns=not no_patterns,

@@ -24,6 +24,7 @@ import numpy as np
 from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
 from corpusmap.index.format import read_manifest, summary
+from corpusmap.index.layout import positions, to_keys, token_ids
 from corpusmap.index.next_token import next_token_distribution
 from corpusmap.index.prefix_table import first_token_table
 from corpusmap.index.query_batch import Queries, to_batch
@@ -33,8 +34,21 @@ from corpusmap.tokenizer.batch import TokenBatch, encode_texts
 from corpusmap.tokenizer.spec import TokenizerSpec
 
 
-def open_index(path: str | os.PathLike, tokenizer: str | None = None) -> Index:
-    """Open an index folder; with ``tokenizer``, refuse an index built with another one."""
+def open_index(
+    path: str | os.PathLike,
+    tokenizer: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> Index:
+    """Open an index folder: ours, or an infini-gram one (``index/foreign``).
+
+    With ``tokenizer``, our index refuses queries if it was built with another one; an
+    infini-gram u16/u32 folder needs it (it stores none). ``cache_dir`` holds side
+    files of a foreign index (default ``~/.cache/corpusmap/<hash>``).
+    """
+    from corpusmap.index.foreign.infinigram import InfiniGramIndex, is_infinigram
+
+    if is_infinigram(path):
+        return InfiniGramIndex(path, tokenizer, cache_dir)
     return Index(path, tokenizer)
 
 
@@ -117,7 +131,7 @@ class Index:
         out = np.zeros(len(batch), dtype=np.int64)
         for s in self.shards:
             table = first_token_table(s, self.separator)
-            K.count_batch(s.tokens, s.sa, batch.flat, batch.offsets, out, table)
+            K.count_batch(s.tokens, s.sa, to_keys(s.tokens, batch.flat), batch.offsets, out, table)
         if isinstance(q, TokenBatch):
             return out
         return int(out[0]) if single else out.tolist()
@@ -139,11 +153,11 @@ class Index:
         taken = np.zeros(n, dtype=np.int64)
         for s in self.shards:
             lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-            K.range_batch(s.tokens, s.sa, flat, offs, lo, hi)
+            K.range_batch(s.tokens, s.sa, to_keys(s.tokens, flat), offs, lo, hi)
             for k in np.flatnonzero(hi > lo).tolist():
                 take = min(int(hi[k] - lo[k]), limit - int(taken[k]))
                 if take > 0 and lengths[k]:
-                    pos = np.sort(s.sa[lo[k] : lo[k] + take].astype(np.int64))
+                    pos = np.sort(positions(s.sa, s.tokens, int(lo[k]), int(lo[k]) + take))
                     found[k].append((s, *s.doc_at(pos)))
                     taken[k] += take
         return found, single
@@ -190,7 +204,8 @@ class Index:
         out = np.zeros(batch.flat.size, dtype=np.int64)
         for s in self.shards:
             table = first_token_table(s, self.separator)
-            K.matching_statistics_batch(s.tokens, s.sa, batch.flat, batch.offsets, out, table)
+            keys = to_keys(s.tokens, batch.flat)
+            K.matching_statistics_batch(s.tokens, s.sa, keys, batch.offsets, out, table)
         if isinstance(q, TokenBatch):
             return out
         parts = batch.split(out)
@@ -275,7 +290,7 @@ class Index:
         shard, local = self._shard_of(doc_id)
         start = int(shard.starts[local])
         length = int(shard.docs.column("length")[local].as_py())
-        return np.asarray(shard.tokens[start : start + length], dtype=np.int64)
+        return token_ids(shard.tokens, start, start + length)
 
     def documents_tokens(self, doc_ids: Sequence[int] | np.ndarray) -> TokenBatch:
         """The tokens of several documents as one batch, in the order given."""

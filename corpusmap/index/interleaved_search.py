@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import prange
+
+from corpusmap.index.layout import flat_index, key, position, prefetch
 
 LANES = 32
 NO_TABLE = np.zeros(0, dtype=np.uint32)  # no first-token table: searches start from all of sa
@@ -42,33 +41,16 @@ MIN_CHUNK = 256  # jobs per parallel chunk, at least
 CHUNKS_PER_THREAD = 8  # so a thread slowed down by other work holds up little
 
 
-@intrinsic
-def _prefetch(typingctx, arr, idx):  # type: ignore[no-untyped-def]
-    """Hint the CPU to load ``arr[idx]`` into cache (``llvm.prefetch``; never faults)."""
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all levels, data
-        return context.get_dummy_value()
-
-    return types.void(arr, idx), codegen
-
-
 @numba.njit(cache=True, inline="always")
 def _probe(tokens, p, k, q, s, e):  # type: ignore[no-untyped-def]
     """(LCP of suffix ``p`` and ``q[s:e]`` given ``k`` tokens agree, order): the order is
     -1 if the suffix sorts before ``q[s:e]``, 0 if ``q[s:e]`` is its prefix, else +1."""
     n = tokens.shape[0]
-    while s + k < e and p + k < n and np.int64(tokens[p + k]) == q[s + k]:
+    while s + k < e and p + k < n and key(tokens, p + k) == q[s + k]:
         k += 1
     if s + k == e:
         return k, 0
-    if p + k < n and np.int64(tokens[p + k]) > q[s + k]:
+    if p + k < n and key(tokens, p + k) > q[s + k]:
         return k, 1
     return k, -1
 
@@ -113,11 +95,11 @@ def _ms_chunk(tokens, sa, table, q, ends, c0, c1, out, nl):  # type: ignore[no-u
         for j in range(act):
             m = (la[j] + lb[j]) >> 1
             lm[j] = m
-            _prefetch(sa, m)
+            prefetch(sa, flat_index(sa, m))
         for j in range(act):
-            p = np.int64(sa[lm[j]])
+            p = position(sa, tokens, lm[j])
             lp[j] = p
-            _prefetch(tokens, min(p + min(ll[j], lr[j]), n - 1))
+            prefetch(tokens, flat_index(tokens, min(p + min(ll[j], lr[j]), n - 1)))
         j = 0
         while j < act:
             i, e = li[j], ends[li[j]]
@@ -191,11 +173,13 @@ def _range_chunk(tokens, sa, table, q, offs, c0, c1, lo_out, hi_out, nl):  # typ
         for j in range(act):
             m = (st[0, j] + st[1, j]) >> 1
             lm[j] = m
-            _prefetch(sa, m)
+            prefetch(sa, flat_index(sa, m))
         for j in range(act):
-            p = np.int64(sa[lm[j]])
+            p = position(sa, tokens, lm[j])
             lp[j] = p
-            _prefetch(tokens, min(p + min(st[2, j], st[3, j]), tokens.shape[0] - 1))
+            prefetch(
+                tokens, flat_index(tokens, min(p + min(st[2, j], st[3, j]), tokens.shape[0] - 1))
+            )
         j = 0
         while j < act:
             kq, m, mode = lk[j], lm[j], lmode[j]

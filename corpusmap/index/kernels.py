@@ -18,6 +18,8 @@ is the longest common prefix of ``q[i:]`` with its neighbours in suffix order.
 
 Separators never match: the corpus has them only between documents and a query
 never contains one (queries are checked), so no match runs across documents.
+Tokens and suffix-array entries are read through ``layout`` (``key``, ``position``):
+queries come in key space, and one source serves every on-disk layout.
 Batched entry points take queries concatenated in ``flat`` with boundaries
 ``offs`` (query k is ``flat[offs[k]:offs[k+1]]``) and run in parallel.
 """
@@ -29,12 +31,13 @@ import numpy as np
 
 from corpusmap.index import interleaved_search
 from corpusmap.index.interleaved_search import NO_TABLE
+from corpusmap.index.layout import key, position
 
 
 @numba.njit(cache=True, inline="always")
 def _tok(tokens, pos):  # type: ignore[no-untyped-def]
-    """Token at ``pos`` or -1 past the end (a shorter suffix sorts first)."""
-    return np.int64(tokens[pos]) if pos < tokens.shape[0] else np.int64(-1)
+    """Key of the token at ``pos`` or -1 past the end (a shorter suffix sorts first)."""
+    return key(tokens, pos) if pos < tokens.shape[0] else np.int64(-1)
 
 
 @numba.njit(cache=True)
@@ -45,7 +48,7 @@ def _cmp(tokens, pos, q, qs, qe):  # type: ignore[no-untyped-def]
         p = pos + k
         if p >= n:
             return -1
-        t = np.int64(tokens[p])
+        t = key(tokens, p)
         c = q[qs + k]
         if t < c:
             return -1
@@ -60,7 +63,7 @@ def find_range(tokens, sa, q, qs, qe, lo, hi):  # type: ignore[no-untyped-def]
     a, b = lo, hi
     while a < b:  # lower bound: first suffix >= q
         m = (a + b) >> 1
-        if _cmp(tokens, sa[m], q, qs, qe) < 0:
+        if _cmp(tokens, position(sa, tokens, m), q, qs, qe) < 0:
             a = m + 1
         else:
             b = m
@@ -68,7 +71,7 @@ def find_range(tokens, sa, q, qs, qe, lo, hi):  # type: ignore[no-untyped-def]
     b = hi
     while a < b:  # upper bound: first suffix > q (q not a prefix)
         m = (a + b) >> 1
-        if _cmp(tokens, sa[m], q, qs, qe) <= 0:
+        if _cmp(tokens, position(sa, tokens, m), q, qs, qe) <= 0:
             a = m + 1
         else:
             b = m
@@ -81,7 +84,7 @@ def narrow(tokens, sa, lo, hi, depth, c):  # type: ignore[no-untyped-def]
     a, b = lo, hi
     while a < b:
         m = (a + b) >> 1
-        if _tok(tokens, sa[m] + depth) < c:
+        if _tok(tokens, position(sa, tokens, m) + depth) < c:
             a = m + 1
         else:
             b = m
@@ -89,7 +92,7 @@ def narrow(tokens, sa, lo, hi, depth, c):  # type: ignore[no-untyped-def]
     b = hi
     while a < b:
         m = (a + b) >> 1
-        if _tok(tokens, sa[m] + depth) <= c:
+        if _tok(tokens, position(sa, tokens, m) + depth) <= c:
             a = m + 1
         else:
             b = m
@@ -113,12 +116,17 @@ def matching_statistics_batch(tokens, sa, flat, offs, out, table=NO_TABLE):  # t
 
 @numba.njit(cache=True)
 def continued_range(tokens, sa, q, s, e, sep):  # type: ignore[no-untyped-def]
-    """Range of ``q[s:e]`` restricted to occurrences followed by a real token."""
+    """Range of ``q[s:e]`` restricted to occurrences followed by a real token.
+
+    Within the range, occurrences at the very end of the shard (next key -1) sort
+    first and those followed by a separator (the largest key) last.
+    """
     lo, hi = find_range(tokens, sa, q, s, e, 0, sa.shape[0])
     if lo >= hi:
         return lo, lo
-    slo, _ = narrow(tokens, sa, lo, hi, e - s, sep)  # separators sort last
-    return lo, slo
+    first, _ = narrow(tokens, sa, lo, hi, e - s, 0)
+    slo, _ = narrow(tokens, sa, first, hi, e - s, sep)
+    return first, slo
 
 
 @numba.njit(cache=True)
@@ -142,7 +150,7 @@ def next_token_counts(tokens, sa, lo, hi, depth):  # type: ignore[no-untyped-def
     counts = []
     a = lo
     while a < hi:
-        c = _tok(tokens, sa[a] + depth)
+        c = _tok(tokens, position(sa, tokens, a) + depth)
         _, b = narrow(tokens, sa, a, hi, depth, c)
         toks.append(c)
         counts.append(b - a)

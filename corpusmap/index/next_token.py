@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from corpusmap.index import kernels as K
+from corpusmap.index.layout import from_keys, to_keys
 
 if TYPE_CHECKING:
     from corpusmap.index.index import Index
@@ -24,14 +25,19 @@ if TYPE_CHECKING:
 def next_token_distribution(ix: Index, q: np.ndarray, limit: int | None) -> dict[str, Any]:
     """``length_used``, ``total`` and the ``distribution`` rows after context ``q``."""
     e = len(q)
-    lengths = [K.longest_continued_suffix(s.tokens, s.sa, q, 0, e, ix.separator) for s in ix.shards]
+    keys = [to_keys(s.tokens, q) for s in ix.shards]
+    lengths = [
+        K.longest_continued_suffix(s.tokens, s.sa, k, 0, e, ix.separator)
+        for s, k in zip(ix.shards, keys, strict=True)
+    ]
     used = max(lengths) if lengths else 0
     counts: dict[int, int] = {}
-    for s, length in zip(ix.shards, lengths, strict=True):
+    for s, k, length in zip(ix.shards, keys, lengths, strict=True):
         if length != used or s.sa.shape[0] == 0:
             continue
-        lo, hi = K.continued_range(s.tokens, s.sa, q, e - used, e, ix.separator)
+        lo, hi = K.continued_range(s.tokens, s.sa, k, e - used, e, ix.separator)
         toks, cnts = K.next_token_counts(s.tokens, s.sa, lo, hi, used)
+        toks = from_keys(s.tokens, toks)
         for t, c in zip(toks.tolist(), cnts.tolist(), strict=True):
             counts[t] = counts.get(t, 0) + c
     total = sum(counts.values())

@@ -32,6 +32,7 @@ from numba import prange
 
 from corpusmap.errors import CorpusmapError
 from corpusmap.index import kernels as K
+from corpusmap.index.layout import key, position, positions, positions_at, to_keys
 from corpusmap.index.shard import Shard
 from corpusmap.tokenizer.batch import TokenBatch
 
@@ -50,12 +51,12 @@ def strided_lcp(tokens, sa, stride, cap, sep):  # type: ignore[no-untyped-def]
     out = np.zeros(m, dtype=np.int32)
     n = tokens.shape[0]
     for k in prange(m):
-        a = np.int64(sa[k * stride])
-        b = np.int64(sa[(k + 1) * stride])
+        a = position(sa, tokens, k * stride)
+        b = position(sa, tokens, (k + 1) * stride)
         d = 0
         while d < cap and a + d < n and b + d < n:
-            t = tokens[a + d]
-            if t != tokens[b + d] or t == sep:
+            t = key(tokens, a + d)
+            if t != key(tokens, b + d) or t == sep:
                 break
             d += 1
         out[k] = d
@@ -63,14 +64,14 @@ def strided_lcp(tokens, sa, stride, cap, sep):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True)
-def available(tokens, positions, cap, sep):  # type: ignore[no-untyped-def]
-    """Real tokens (``<= cap``) from each position up to its document's end."""
-    out = np.zeros(positions.shape[0], dtype=np.int32)
+def available(tokens, sa, cap, sep):  # type: ignore[no-untyped-def]
+    """Real tokens (``<= cap``) after each suffix-array entry up to its document's end."""
+    out = np.zeros(sa.shape[0], dtype=np.int32)
     n = tokens.shape[0]
-    for i in prange(positions.shape[0]):
-        p = np.int64(positions[i])
+    for i in prange(sa.shape[0]):
+        p = position(sa, tokens, i)
         d = 0
-        while d < cap and p + d < n and tokens[p + d] != sep:
+        while d < cap and p + d < n and key(tokens, p + d) != sep:
             d += 1
         out[i] = d
     return out
@@ -95,17 +96,27 @@ def distinct_in_runs(values, starts, ends):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True)
-def continued_count_batch(tokens, sa, flat, offs, sep, out):  # type: ignore[no-untyped-def]
+def _continued_count_batch(tokens, sa, flat, offs, sep, out):  # type: ignore[no-untyped-def]
     """Add each query's occurrences that are followed by a real token to ``out``."""
     for k in prange(offs.shape[0] - 1):
         lo, hi = K.continued_range(tokens, sa, flat, offs[k], offs[k + 1], sep)
         out[k] += hi - lo
 
 
-def gather(tokens: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
-    """Rows ``tokens[p : p + n]`` for each position (an ``(m, n)`` int64 array)."""
-    pos = np.asarray(positions, dtype=np.int64)
-    return np.asarray(tokens[pos[:, None] + np.arange(n)], dtype=np.int64).reshape(len(pos), n)
+def continued_count_batch(tokens, sa, flat, offs, sep, out):  # type: ignore[no-untyped-def]
+    """``_continued_count_batch`` with the queries in the shard's key space."""
+    _continued_count_batch(tokens, sa, to_keys(tokens, flat), offs, sep, out)
+
+
+def gather(shard: Shard, idx: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` token ids of the suffixes at entries ``idx`` (an ``(m, n)`` block)."""
+    tokens = shard.tokens
+    pos = positions_at(shard.sa, tokens, np.asarray(idx, dtype=np.int64))
+    rows = tokens[pos[:, None] + np.arange(n)]
+    if tokens.ndim == 1:
+        return np.asarray(rows, dtype=np.int64).reshape(len(pos), n)
+    flat = np.ascontiguousarray(rows).view(f"<u{tokens.shape[1]}").astype(np.int64)
+    return flat.reshape(len(pos), n)
 
 
 class SuffixRuns:
@@ -141,11 +152,18 @@ class SuffixRuns:
         return available(self.shard.tokens, self.shard.sa, self.cap, self.separator)
 
     @cached_property
+    def sa_positions(self) -> np.ndarray:
+        return positions(self.shard.sa, self.shard.tokens, 0, self.size)
+
+    @cached_property
     def sa_docs(self) -> np.ndarray:
         """Document id of each suffix-array entry (int32)."""
-        lengths = self.doc_lengths + 1  # each document's tokens and its separator
+        # each document's tokens and one separator (after it in our format, before it in
+        # infini-gram's): either way every real token maps to its document
+        lengths = self.doc_lengths + 1
         of_pos = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
-        return of_pos[self.shard.sa]
+        sa = self.shard.sa
+        return of_pos[sa if sa.ndim == 1 and self.shard.tokens.ndim == 1 else self.sa_positions]
 
     def ranges(self, n: int, min_count: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """``[lo, hi)`` of every distinct n-gram occurring at least ``min_count`` times."""
@@ -158,7 +176,7 @@ class SuffixRuns:
 
     def rows(self, lo: np.ndarray, n: int) -> np.ndarray:
         """The first ``n`` tokens of the suffixes at entries ``lo`` (an ``(m, n)`` block)."""
-        return gather(self.shard.tokens, self.shard.sa[lo].astype(np.int64), n)
+        return gather(self.shard, lo, n)
 
     def distinct_docs(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Number of distinct documents in each range."""
@@ -189,7 +207,7 @@ def frequent_ngrams(ix: Index, c_min: dict[int, float]) -> dict[int, np.ndarray]
                 hit = lcp >= n
                 first = hit & ~np.concatenate([[False], hit[:-1]])
                 idx = np.flatnonzero(first) * stride
-            found[n].append(gather(s.tokens, s.sa[idx].astype(np.int64), n))
+            found[n].append(gather(s, idx, n))
     return {
         n: np.unique(np.concatenate(blocks), axis=0) if blocks else np.zeros((0, n), np.int64)
         for n, blocks in found.items()

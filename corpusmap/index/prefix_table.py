@@ -76,9 +76,13 @@ def build_table(tokens: np.ndarray, n_suffixes: int, sep: int) -> np.ndarray:
 
 
 def first_token_table(shard: Shard, sep: int) -> np.ndarray:
-    """The shard's table, built on first use and cached on the shard object."""
+    """The shard's table, built on first use and cached on the shard object.
+
+    A shard of another layout (``index/foreign``) brings its own ``first_token_table``.
+    """
     table = shard.__dict__.get(_ATTR)
     if table is None:
-        table = build_table(shard.tokens, int(shard.sa.shape[0]), sep)
+        own = getattr(shard, "first_token_table", None)
+        table = own() if own is not None else build_table(shard.tokens, int(shard.sa.shape[0]), sep)
         shard.__dict__[_ATTR] = table
     return table
