@@ -32,19 +32,24 @@ from corpusmap.errors import CorpusmapError
 @click.option("--min-count", default=2, show_default=True, help="With --from-duplicated.")
 @click.option(
     "--noise",
-    type=click.Choice(["char-swap", "char-drop", "case", "whitespace"]),
     default=None,
-    help="Perturb prompt texts (robustness sweeps).",
+    help="Perturb prompts: comma-separated kinds of char-swap, char-drop, case, whitespace "
+    "(several make a robustness sweep).",
 )
 @click.option(
-    "--noise-rate", default=0.05, show_default=True, help="Share of characters perturbed."
+    "--noise-rate",
+    default="0.05",
+    show_default=True,
+    help="Share of characters perturbed; comma-separated for a sweep (0 keeps the clean prompt).",
 )
 def prompts_cmd(index: str, out: str, **kw: Any) -> None:
     """Sample prompts with their true continuations from a corpus index."""
     from corpusmap.prompts import make_prompts
 
     table = make_prompts(index, out=out, **kw)
-    click.echo(f"{out}: {table.num_rows} prompts")
+    noisy = sum(v is not None for v in table.column("noise").to_pylist())
+    sweep = f" ({noisy} of them perturbed)" if noisy else ""
+    click.echo(f"{out}: {table.num_rows} prompts{sweep}")
 
 
 @click.command("classify")
