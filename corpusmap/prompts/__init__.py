@@ -75,6 +75,7 @@ def make_prompts(
     min_doc_tokens: int | None = None,
     from_duplicated: bool = False,
     min_count: int = 2,
+    sources: Sequence[str] | None = None,
     noise: str | Sequence[str] | None = None,
     noise_rate: float | str | Sequence[float] = 0.05,
     out: str | os.PathLike | None = None,
@@ -88,6 +89,7 @@ def make_prompts(
         seed: sampling seed (same seed, same prompts).
         min_doc_tokens: only documents at least this long (default: prefix + continuation).
         from_duplicated: only positions whose prefix+continuation occurs >= ``min_count`` times.
+        sources: only documents whose ``source`` is one of these (e.g. ``embedded:kjv``).
         noise / noise_rate: noise kinds (``char-swap|char-drop|case|whitespace``) and
             rates, one value each or lists (``"char-swap,case"``, ``"0,0.05,0.1"``):
             every sampled prompt once per kind and non-zero rate, plus clean at rate 0.
@@ -107,6 +109,11 @@ def make_prompts(
     lengths = _doc_lengths(ix)
     if min_doc_tokens:
         lengths = np.where(lengths >= min_doc_tokens, lengths, 0)
+    if sources:
+        src = pa.concat_arrays([s.docs.column("source").combine_chunks() for s in ix.shards])
+        lengths = np.where(
+            np.isin(np.asarray(src.to_pylist(), dtype=object), list(sources)), lengths, 0
+        )
     rng = np.random.default_rng(seed)
     pool = n * (200 if from_duplicated else 1)
     positions = _sample_positions(lengths, need, pool, rng, ix if ix.spec.kind == "bytes" else None)

@@ -119,3 +119,23 @@ def test_prompts_cli_writes_a_sweep(ix, tmp_path) -> None:
         cli, ["prompts", str(ix.path), "--out", str(out), "--noise", "shuffle"]
     )
     assert bad.exit_code != 0 and "unknown --noise 'shuffle'" in bad.output
+
+
+def test_sources_keeps_prompts_in_those_documents(tmp_path) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from corpusmap.index.build import build_index
+
+    for name in ("alpha", "beta"):
+        lines = [json.dumps({"text": f"{name} text number {i} " * 4}) for i in range(5)]
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+    files = [str(tmp_path / "alpha.jsonl"), str(tmp_path / "beta.jsonl")]
+    ix = open_index(build_index(files, tmp_path / "ix", tokenizer="words"))
+    docs = pa.concat_tables([s.docs for s in ix.shards]).to_pylist()
+    beta = {d["source"] for d in docs if "beta" in d["source"]}
+    t = make_prompts(ix, 8, prefix_tokens=3, continuation_tokens=2, sources=sorted(beta))
+    source_of = {d["doc_id"]: d["source"] for d in docs}
+    assert t.num_rows > 0 and {source_of[d] for d in t.column("doc_id").to_pylist()} == beta
+    assert "alpha" not in " ".join(t.column("prompt").to_pylist())
