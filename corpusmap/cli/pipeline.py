@@ -31,6 +31,11 @@ from corpusmap.errors import CorpusmapError
 @click.option("--from-duplicated", is_flag=True, help="Only spans occurring >= --min-count times.")
 @click.option("--min-count", default=2, show_default=True, help="With --from-duplicated.")
 @click.option(
+    "--sources",
+    default=None,
+    help="Only documents of these sources, comma-separated (e.g. embedded:kjv).",
+)
+@click.option(
     "--noise",
     default=None,
     help="Perturb prompts: comma-separated kinds of char-swap, char-drop, case, whitespace "
@@ -46,6 +51,7 @@ def prompts_cmd(index: str, out: str, **kw: Any) -> None:
     """Sample prompts with their true continuations from a corpus index."""
     from corpusmap.prompts import make_prompts
 
+    kw["sources"] = kw["sources"].split(",") if kw["sources"] else None
     table = make_prompts(index, out=out, **kw)
     noisy = sum(v is not None for v in table.column("noise").to_pylist())
     sweep = f" ({noisy} of them perturbed)" if noisy else ""
