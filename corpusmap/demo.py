@@ -25,16 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 
 from corpusmap.demo_inputs import corpus_prompts, question_prompts, write_behaviors
 from corpusmap.index.build import build_index
 from corpusmap.index.index import open_index
 
-# Thresholds for ~100 generations of ~25 words (the defaults suit thousands):
-# triggers of 2 words seen in 3+ generations; unexpressed when expected >= 2 times
-# (Poisson P(0) = 0.135 < alpha = 0.15). Each is a `corpusmap classify` flag.
-PATTERN_OPTIONS: dict[str, Any] = {"trigger_n": 2, "support": 3, "e_min": 2.0, "alpha": 0.15}
+# Thresholds for ~70 generations of ~25 words (the defaults suit thousands):
+# n-grams from 2 words (bigrams are frequent enough in so little text to be
+# expected, e.g. the KJV's "; and"), triggers of 2 words seen in 3+ generations,
+# unexpressed when expected >= 2 times (Poisson P(0) = 0.135 < alpha = 0.15).
+# Each is a `corpusmap classify` flag.
+PATTERN_OPTIONS: dict[str, Any] = {
+    "n_min": 2, "trigger_n": 2, "support": 3, "e_min": 2.0, "alpha": 0.15,
+}  # fmt: skip
 MIN_SPAN = 6  # words: shortest corpus span recorded
 EXTRACTION_K = 8  # words: k of k-extractable
 COVERAGE_LENGTHS = [4, 8, 16]
@@ -60,11 +65,30 @@ def _generate(model: str, prompts: Path, store: Path, stage: str, out: Path, **k
     """Generate unless a previous run finished these prompts with these parameters."""
     from corpusmap.generation import generate
 
-    key = {"prompts": pq.read_table(prompts).column("prompt").to_pylist(), "model": model, **kw}
+    key = {
+        "prompts": pq.read_table(prompts).column("prompt").to_pylist(),
+        "model": model,
+        **kw,
+    }
     if store.is_dir() and _done(out, stage, key):
         return
     generate(model, prompts, store, id_field="prompt_id", batch_size=16, **kw)
     _mark(out, stage, key)
+
+
+def _patterns(results: Path, table: pa.Table, ix: Any, options: dict[str, Any]) -> None:
+    """The four classes over the generations of distinct prompts: the sweep's perturbed
+    copies of one opening would otherwise make any of its continuations "recur"."""
+    from corpusmap.index.format import write_json_atomic
+    from corpusmap.match.inputs import load_generations
+    from corpusmap.patterns import classify_patterns
+
+    rows = load_generations(table)
+    keep = pa.compute.invert(pa.compute.is_valid(rows.column("noise")))
+    manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
+    manifest["patterns"] = classify_patterns(results, rows.filter(keep), ix, **options)
+    manifest["patterns_over"] = "generations of unperturbed prompts (noise is null)"
+    write_json_atomic(results / "manifest.json", manifest)
 
 
 def _write(table: pa.Table, path: Path) -> None:
@@ -123,6 +147,7 @@ def demo(
     )
     options = PATTERN_OPTIONS | {"behaviors": str(write_behaviors(out))}
     key = {
+        "patterns_over": "unperturbed prompts",
         "input": fingerprint(load_generations(both)),
         "options": options,
         "k": EXTRACTION_K,
@@ -138,9 +163,10 @@ def demo(
             min_span=MIN_SPAN,
             extraction_k=EXTRACTION_K,
             coverage_lengths=COVERAGE_LENGTHS,
-            pattern_options=options,
+            patterns=False,
             force=True,
         )
+        _patterns(results, both, ix, options)
         _mark(out, "classify", key)
     page = report(results, out / "report")
     return {

@@ -83,7 +83,9 @@ def _by_results(r: Results, rows: list[dict[str, Any]]) -> dict[str, list[dict[s
 
 def _ids(value: Any) -> list[int]:
     """Integer ids of a list cell (anything else in it is ignored)."""
-    return [int(v) for v in value or [] if isinstance(v, int)]
+    if not isinstance(value, list | tuple):  # a scalar (e.g. a count) holds no ids
+        return []
+    return [int(v) for v in value if isinstance(v, int)]
 
 
 def top_patterns(r: Results, per_class: int = 8, n_examples: int = 2) -> list[dict[str, Any]]:
