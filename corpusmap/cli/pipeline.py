@@ -33,13 +33,21 @@ from corpusmap.errors import CorpusmapError
 @click.option("--from-duplicated", is_flag=True, help="Only spans occurring >= --min-count times.")
 @click.option("--min-count", default=2, show_default=True, help="With --from-duplicated.")
 @click.option(
-    "--noise",
-    type=click.Choice(["char-swap", "char-drop", "case", "whitespace"]),
+    "--sources",
     default=None,
-    help="Perturb prompt texts (robustness sweeps).",
+    help="Only documents of these sources, comma-separated (e.g. embedded:kjv).",
 )
 @click.option(
-    "--noise-rate", default=0.05, show_default=True, help="Share of characters perturbed."
+    "--noise",
+    default=None,
+    help="Perturb prompts: comma-separated kinds of char-swap, char-drop, case, whitespace "
+    "(several make a robustness sweep).",
+)
+@click.option(
+    "--noise-rate",
+    default="0.05",
+    show_default=True,
+    help="Share of characters perturbed; comma-separated for a sweep (0 keeps the clean prompt).",
 )
 @foreign_options
 def prompts_cmd(
@@ -49,8 +57,11 @@ def prompts_cmd(
     from corpusmap.index.index import open_index
     from corpusmap.prompts import make_prompts
 
+    kw["sources"] = kw["sources"].split(",") if kw["sources"] else None
     table = make_prompts(open_index(index, tokenizer, cache_dir), out=out, **kw)
-    click.echo(f"{out}: {table.num_rows} prompts")
+    noisy = sum(v is not None for v in table.column("noise").to_pylist())
+    sweep = f" ({noisy} of them perturbed)" if noisy else ""
+    click.echo(f"{out}: {table.num_rows} prompts{sweep}")
 
 
 @click.command("classify")

@@ -5,7 +5,9 @@ Algorithm, for one batch of requests:
 1. Left-pad the prompts to a common length; positions count only real tokens
    (``cumsum(mask) - 1``), so a padded row sees the positions it would see alone.
 2. One forward pass over the prompts fills the KV cache; each later step feeds
-   the token just chosen (``past_key_values``) and keeps only the last logits.
+   the token just chosen with the KV cache (``cache=`` in transformers >= 5.x,
+   ``past_key_values=`` before; ``cache_arg`` asks the model's forward which)
+   and keeps only the last logits.
 3. The next token: argmax when temperature is 0; otherwise logits / temperature,
    top-k and top-p filters, then *inverse-CDF sampling* with one uniform number
    drawn from the row's own ``torch.Generator`` (seeded with the row seed) per step.
@@ -66,6 +68,21 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> int:
     return min(hits) if hits else -1
 
 
+def cache_arg(model: Any) -> str:
+    """The keyword the model's forward takes the KV cache by: ``cache`` or ``past_key_values``.
+
+    transformers 5.x renamed ``past_key_values`` to ``cache`` (the old name warns,
+    and goes in 5.40); older versions know only the old name.
+    """
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _cache_of(out: Any, name: str) -> Any:
+    """The cache a forward returned (the output field has the argument's name)."""
+    return getattr(out, name)
+
+
 def _forward(model: Any, keep_last: bool, **kwargs: Any) -> Any:
     if keep_last:
         kwargs["logits_to_keep"] = 1
@@ -85,6 +102,7 @@ def decode_batch(
     start = time.perf_counter()
     device = next(model.parameters()).device
     keep_last = "logits_to_keep" in inspect.signature(model.forward).parameters
+    cache = cache_arg(model)
     n, width = len(requests), max(len(r.prompt_ids) for r in requests)
     ids = torch.full((n, width), pad, dtype=torch.long)
     mask = torch.zeros((n, width), dtype=torch.long)
@@ -122,9 +140,10 @@ def decode_batch(
             feed = torch.tensor([pad if d else t[-1] for d, t in zip(done, tokens, strict=True)])
             mask = torch.cat([mask, mask.new_ones((n, 1))], dim=1)
             positions = positions[:, -1:] + 1
+            past = {cache: _cache_of(out, cache)}
             out = _forward(
                 model, keep_last, input_ids=feed[:, None].to(device), attention_mask=mask,
-                position_ids=positions, past_key_values=out.past_key_values, use_cache=True,
+                position_ids=positions, use_cache=True, **past,
             )  # fmt: skip
     per_row = (time.perf_counter() - start) / n
     completions = []

@@ -2,7 +2,7 @@
 
 Layout (``G.parquet`` is a folder)::
 
-    G.parquet/manifest.json          format + version, and per run: params, parts, rows
+    G.parquet/_manifest.json         format + version, and per run: params, parts, rows
     G.parquet/part-00000.parquet     run 1
     G.parquet/part-00001.parquet
     G.parquet/run=2/part-00000.parquet   run 2 (only with new_run=True), and so on
@@ -12,9 +12,13 @@ Layout (``G.parquet`` is a folder)::
 Reading: every finished part matches ``G.parquet/**/*.parquet`` (all runs) or
 ``G.parquet/*.parquet`` (run 1 only): DuckDB ``read_parquet('G.parquet/**/*.parquet')``,
 polars ``pl.scan_parquet('G.parquet/**/*.parquet')``, or
-``GenerationStore(path).to_arrow()``. ``params_id`` tells runs apart. Pass a glob
-to polars and DuckDB; a bare folder also holds the manifest, which polars and
-``pyarrow.dataset`` would try to read as Parquet.
+``GenerationStore(path).to_arrow()``. ``params_id`` tells runs apart. The
+manifest's name starts with ``_`` (the Hive/Spark convention for metadata), so
+``pyarrow.parquet.read_table("G.parquet")`` and other dataset readers skip it
+(polars reads a folder only by glob, ``G.parquet/*.parquet``: it refuses a
+folder that holds any other file, the ``.lock`` included).
+Stores written before this convention have ``manifest.json``; they are read as
+they are, and rewritten under the new name on their next write.
 
 Crash safety: a part is written with :func:`corpusmap.atomic.write_parquet` (a
 dot-named temp file, fsynced, renamed into place, folder fsynced), then the
@@ -45,7 +49,19 @@ from corpusmap.generation.params import GenParams, describe_difference
 
 FORMAT = "corpusmap-generations"
 VERSION = 1
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"
+OLD_MANIFEST = "manifest.json"  # before the Hive convention; still read
+
+
+def manifest_path(folder: str | os.PathLike[str]) -> Path | None:
+    """The store manifest in ``folder`` (new name first, then the old one), or None."""
+    for name in (MANIFEST, OLD_MANIFEST):
+        path = Path(folder) / name
+        if path.is_file():
+            return path
+    return None
+
+
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
@@ -66,8 +82,8 @@ class GenerationStore:
     def __init__(self, path: str | os.PathLike[str], create: bool = False) -> None:
         self.path = Path(path)
         self.summary: dict[str, Any] = {}
-        mpath = self.path / MANIFEST
-        if mpath.is_file():
+        mpath = manifest_path(self.path)
+        if mpath is not None:
             try:
                 self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
             except ValueError as exc:
@@ -127,6 +143,9 @@ class GenerationStore:
     def save_manifest(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         write_json(self.path / MANIFEST, self.manifest, sort_keys=False)
+        old = self.path / OLD_MANIFEST
+        if old.is_file():  # a store from before the rename: keep one manifest
+            old.unlink()
 
 
 class RunWriter:

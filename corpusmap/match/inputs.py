@@ -54,7 +54,9 @@ def read_table(path: str | os.PathLike) -> pa.Table:
     if not p.exists():
         raise InputError(str(p), "does not exist")
     if p.is_dir():
-        if (p / "manifest.json").is_file():
+        from corpusmap.generation.store import manifest_path
+
+        if manifest_path(p) is not None:
             return _read_store(p)
         files = sorted(str(f) for f in p.rglob("*.parquet") if not f.name.startswith("."))
         if not files:

@@ -24,7 +24,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpusmap import __version__
 from corpusmap.atomic import write_json, write_parquet
@@ -35,6 +37,7 @@ from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.patterns import classify_patterns
 from corpusmap.patterns.run import encode_generations
 from corpusmap.progress import progress_bar
+from corpusmap.tokenizer.batch import TokenBatch
 
 RESULTS_FORMAT = "corpusmap-results"
 RESULTS_VERSION = 1
@@ -45,6 +48,23 @@ def write_part(folder: Path, name: str, table: pa.Table) -> None:
     """Write a Parquet part atomically (:func:`corpusmap.atomic.write_parquet`)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_parquet(folder / name, table)
+
+
+def _pattern_rows(
+    table: pa.Table, encoded: tuple[Any, dict[str, TokenBatch]]
+) -> tuple[pa.Table, tuple[Any, dict[str, TokenBatch]]]:
+    """The generations the four classes count: those of unperturbed prompts.
+
+    A noise sweep (``prompts --noise``) prompts the model with perturbed copies of
+    one prompt; their generations are not independent, and would make any
+    continuation of that prompt "recur" in several generations.
+    """
+    if "noise" not in table.column_names or table.column("noise").null_count == table.num_rows:
+        return table, encoded
+    keep = pc.is_null(table.column("noise")).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(keep)
+    tok, batches = encoded
+    return table.take(rows), (tok, {c: b.take(rows) for c, b in batches.items()})
 
 
 def _load_manifest(out: Path) -> dict[str, Any] | None:
@@ -161,8 +181,12 @@ def classify(
                 write_json(out / "manifest.json", manifest)
             prog.advance(task, rows.num_rows)
     if patterns:
+        counted, counted_batches = _pattern_rows(table, encoded)
         manifest["patterns"] = classify_patterns(
-            out, table, ix, encoded=encoded, **(pattern_options or {})
+            out, counted, ix, encoded=counted_batches, **(pattern_options or {})
+        )
+        manifest["patterns"]["over"] = (
+            "generations of unperturbed prompts" if counted.num_rows < table.num_rows else "all"
         )
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_json(out / "manifest.json", manifest)

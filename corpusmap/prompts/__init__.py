@@ -8,8 +8,10 @@ valid positions of documents long enough (so long documents get more prompts).
 
 ``from_duplicated`` keeps only positions whose prefix+continuation occurs at least
 ``min_count`` times in the corpus (duplication drives memorisation); every prompt
-records that ``corpus_count`` either way. ``noise`` perturbs the prompt text for
-robustness sweeps and keeps the original.
+records that ``corpus_count`` either way. ``noise`` and ``noise_rate`` (one
+value or several) turn the table into a robustness sweep (``sweep.py``): each
+sampled prompt appears clean (rate 0, when 0 is among the rates) and once per
+noise kind and non-zero rate, each row naming its clean original.
 
 What it leaves out: prompts are cut at token boundaries of the index tokenizer;
 for ``bytes`` they are moved to the next UTF-8 character start.
@@ -18,6 +20,7 @@ for ``bytes`` they are moved to the next UTF-8 character start.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +30,9 @@ import pyarrow as pa
 from corpusmap.atomic import write_parquet
 from corpusmap.errors import CorpusmapError
 from corpusmap.index.index import Index, open_index
-from corpusmap.prompts.noise import perturb
+from corpusmap.prompts.sweep import check, parse_list, sweep
 
-__all__ = ["make_prompts"]
+__all__ = ["make_prompts", "sweep"]
 
 
 def _doc_lengths(index: Index) -> np.ndarray:
@@ -72,8 +75,9 @@ def make_prompts(
     min_doc_tokens: int | None = None,
     from_duplicated: bool = False,
     min_count: int = 2,
-    noise: str | None = None,
-    noise_rate: float = 0.05,
+    sources: Sequence[str] | None = None,
+    noise: str | Sequence[str] | None = None,
+    noise_rate: float | str | Sequence[float] = 0.05,
     out: str | os.PathLike | None = None,
 ) -> pa.Table:
     """Sample ``n`` prompts with their true continuations from corpus documents.
@@ -85,20 +89,31 @@ def make_prompts(
         seed: sampling seed (same seed, same prompts).
         min_doc_tokens: only documents at least this long (default: prefix + continuation).
         from_duplicated: only positions whose prefix+continuation occurs >= ``min_count`` times.
-        noise / noise_rate: perturb prompt texts (``char-swap|char-drop|case|whitespace``).
+        sources: only documents whose ``source`` is one of these (e.g. ``embedded:kjv``).
+        noise / noise_rate: noise kinds (``char-swap|char-drop|case|whitespace``) and
+            rates, one value each or lists (``"char-swap,case"``, ``"0,0.05,0.1"``):
+            every sampled prompt once per kind and non-zero rate, plus clean at rate 0.
         out: also write the prompts to this Parquet file.
 
     Returns:
         A table: prompt_id, prompt, continuation, doc_id, offset, index_prompt_ids,
-        index_continuation_ids, corpus_count, noise, noise_rate, original_prompt.
+        index_continuation_ids, corpus_count, noise, noise_rate, original_prompt,
+        original_prompt_id. With noise it has ``n x (kinds x non-zero rates [+ 1])`` rows.
     """
     ix = index if isinstance(index, Index) else open_index(index)
     if n <= 0 or prefix_tokens <= 0 or continuation_tokens < 0:
         raise CorpusmapError("--n and --prefix-tokens must be positive")
+    kinds, rates = parse_list(noise), parse_list(noise_rate, float)
+    check(kinds, rates)  # before any sampling
     need = prefix_tokens + continuation_tokens
     lengths = _doc_lengths(ix)
     if min_doc_tokens:
         lengths = np.where(lengths >= min_doc_tokens, lengths, 0)
+    if sources:
+        src = pa.concat_arrays([s.docs.column("source").combine_chunks() for s in ix.shards])
+        lengths = np.where(
+            np.isin(np.asarray(src.to_pylist(), dtype=object), list(sources)), lengths, 0
+        )
     rng = np.random.default_rng(seed)
     pool = n * (200 if from_duplicated else 1)
     positions = _sample_positions(lengths, need, pool, rng, ix if ix.spec.kind == "bytes" else None)
@@ -123,8 +138,6 @@ def make_prompts(
             "index_prompt_ids",
             "index_continuation_ids",
             "corpus_count",
-            "noise",
-            "noise_rate",
             "original_prompt",
         )
     }
@@ -134,16 +147,14 @@ def make_prompts(
         prompt = ix.tokenizer.decode(toks[:prefix_tokens])
         rows["prompt_id"].append(f"p{k:06d}")
         rows["original_prompt"].append(prompt)
-        rows["prompt"].append(perturb(prompt, noise, noise_rate, seed + k) if noise else prompt)
+        rows["prompt"].append(prompt)
         rows["continuation"].append(ix.tokenizer.decode(toks[prefix_tokens:]))
         rows["doc_id"].append(d)
         rows["offset"].append(o)
         rows["index_prompt_ids"].append(toks[:prefix_tokens].tolist())
         rows["index_continuation_ids"].append(toks[prefix_tokens:].tolist())
         rows["corpus_count"].append(int(counts[i]))
-        rows["noise"].append(noise)
-        rows["noise_rate"].append(noise_rate if noise else None)
-    table = pa.table(rows)
+    table = sweep(pa.table(rows), kinds, rates, seed)
     table = table.replace_schema_metadata(
         {
             "corpusmap.index": str(ix.path),

@@ -145,3 +145,20 @@ def test_bad_parameters_are_refused(tiny_model, tmp_path):
     for bad in ({"top_p": 0.0}, {"temperature": -1}, {"num_samples": 0}, {"engine": "tgi"}):
         with pytest.raises(CorpusmapError):
             generate(tiny_model, PROMPTS, tmp_path / "G", **bad)
+
+
+def test_decoding_passes_the_cache_by_the_name_transformers_wants(tiny_model, tmp_path):
+    """No deprecation warning from our decode loop (transformers 5 renamed the KV cache)."""
+    import inspect
+    import warnings
+
+    from corpusmap.generation.decode import cache_arg
+
+    loaded = load_model(tiny_model)
+    params = inspect.signature(loaded.model.forward).parameters
+    assert cache_arg(loaded.model) == ("cache" if "cache" in params else "past_key_values")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        store = generate(tiny_model, PROMPTS, tmp_path / "g", max_new_tokens=6)
+    assert store.summary["rows_written"] == len(PROMPTS)

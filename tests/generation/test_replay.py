@@ -57,9 +57,9 @@ def test_replay_detects_a_tampered_row(tiny_model, tmp_path, column, edit, probl
 def test_replay_refuses_a_changed_model(tiny_model, tmp_path):
     out = tmp_path / "G.parquet"
     generate(tiny_model, PROMPTS[:2], out, max_new_tokens=4)
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "_manifest.json").read_text())
     manifest["runs"][0]["params"]["model_hash"] = "sha256:0000"
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "_manifest.json").write_text(json.dumps(manifest))
     report = replay(out)
     assert not report["ok"]
     assert "model_hash differ" in report["mismatches"][0]["problems"][0]
@@ -79,7 +79,7 @@ def test_cli_generate_and_replay(tiny_model, tmp_path):
     assert f"wrote {len(PROMPTS)} rows" in first.output
     again = runner.invoke(cli, args)
     assert again.exit_code == 0 and f"skipped {len(PROMPTS)} rows" in again.output
-    params = json.loads((out / "manifest.json").read_text())["runs"][0]["params"]
+    params = json.loads((out / "_manifest.json").read_text())["runs"][0]["params"]
     assert params["sampling"]["stop"] == [" zzz", " ,"]
     ok = runner.invoke(cli, ["replay", str(out), "--sample", "0", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.output)["ok"]

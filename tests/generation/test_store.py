@@ -57,7 +57,7 @@ def test_resume_after_crash_loses_and_duplicates_nothing(tiny_model, tmp_path, m
     table = store.to_arrow()
     assert table.num_rows == N_ROWS and len(set(table.column("gen_id").to_pylist())) == N_ROWS
     assert_same_rows(rows_by_id(table), full)
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "_manifest.json").read_text())
     assert sum(p["rows"] for p in manifest["runs"][0]["parts"]) == N_ROWS
     assert len(manifest["runs"][0]["sessions"]) == 2
 
@@ -68,9 +68,9 @@ def test_deleted_part_and_unrecorded_part(tiny_model, tmp_path):
     out = tmp_path / "G.parquet"
     full = rows_by_id(generate(tiny_model, PROMPTS, out, **KW).to_arrow())
     (out / "part-00004.parquet").unlink()  # the last part (2 rows)
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "_manifest.json").read_text())
     manifest["runs"][0]["parts"] = manifest["runs"][0]["parts"][:2]  # forget parts 2, 3
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "_manifest.json").write_text(json.dumps(manifest))
     store = generate(tiny_model, PROMPTS, out, **KW)
     assert store.summary["rows_written"] == 2
     assert_same_rows(rows_by_id(store.to_arrow()), full)
@@ -183,3 +183,25 @@ def test_kill_9_then_resume(tiny_model, tmp_path):
     table = store.to_arrow()
     assert table.num_rows == N_ROWS == len(set(table.column("gen_id").to_pylist()))
     assert_same_rows(rows_by_id(table), full)
+
+
+def test_store_reads_as_a_dataset_and_old_manifests_still_open(tiny_model, tmp_path):
+    """The manifest follows the Hive convention (``_manifest.json``), so dataset readers
+    given the bare folder skip it; a store with the old ``manifest.json`` still opens."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "G.parquet"
+    generate(tiny_model, PROMPTS, out, max_new_tokens=3, part_rows=3)
+    assert (out / "_manifest.json").is_file() and not (out / "manifest.json").exists()
+    ids = sorted(GenerationStore(out).to_arrow().column("gen_id").to_pylist())
+    assert sorted(pq.read_table(out).column("gen_id").to_pylist()) == ids
+    assert sorted(pl.read_parquet(f"{out}/*.parquet")["gen_id"].to_list()) == ids
+    # polars refuses a bare folder holding any non-Parquet file (the .lock too): use a glob
+    # a store written before the rename: read as is, renamed on its next write
+    (out / "_manifest.json").rename(out / "manifest.json")
+    assert GenerationStore(out).runs[0]["rows"] == len(ids)
+    generate(tiny_model, PROMPTS, out, max_new_tokens=3, part_rows=3)  # resumes, writes nothing
+    assert (out / "_manifest.json").is_file() and not (out / "manifest.json").exists()
+    from corpusmap.match.inputs import read_table
+
+    assert sorted(read_table(out).column("gen_id").to_pylist()) == ids

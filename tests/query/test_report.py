@@ -46,8 +46,9 @@ def _write(folder: Path, table: str, rows: list[dict]) -> None:
 def make_results(folder: Path, model: str, full: bool = True, n: int = 12) -> Path:
     """A results folder of ``n`` generations; ``full`` adds every optional table.
 
-    Generation g has longest_nonprompt_match = 4 * g, so copy rate @10 is the
-    share of g >= 3: 9/12 = 75.0% for n = 12.
+    Generation g has longest_nonprompt_match = 4 * g and n_tokens = 20 + g: the
+    median length 25.5 makes the summary's L = round(25.5 / 3) = 8, so copy rate
+    (L=8) is the share of g >= 2: 10/12 = 83.3% for n = 12.
     """
     rng = np.random.default_rng(sum(map(ord, model)))
     index = folder.parent / f"{folder.name}-index"
@@ -248,7 +249,7 @@ def test_full_report(tmp_path: Path) -> None:
     assert "span &lt;b&gt;10&lt;/b&gt;" in text  # longest copied span, escaped
     assert "span &lt;b&gt;11&lt;/b&gt;" not in text  # in the prompt: not a copy
     assert "doc-3 (wiki)" in text and "doc-2 (kjv)" in text  # doc ids resolved
-    assert "75.0%" in text  # copy rate @10, worked out in make_results
+    assert "copy rate (L=8)" in text and "83.3%" in text  # worked out in make_results
     assert "corpus says: 9" in text and "model says: 0.9" in text  # contingent tops
     assert "human baseline" in text and 'class="note"' not in text
 

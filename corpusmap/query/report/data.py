@@ -126,14 +126,27 @@ def open_results(results: str | os.PathLike | Sequence[str | os.PathLike]) -> Re
     return Results(con, folders, names, manifests, views, _labels(pairs))
 
 
-def summary(r: Results) -> tuple[list[int], list[dict[str, Any]]]:
-    """Per model: generations, mean length, copy rate at each L, memorization rate.
+def measure_params(r: Results) -> dict[str, int]:
+    """k, L and n of the summary measures (``measures.default_params``, first folder)."""
+    from corpusmap.query.measures import default_params
+
+    median = r.rows("SELECT median(n_tokens) FROM generations")[0][0] if (
+        "n_tokens" in r.columns("generations")
+    ) else None  # fmt: skip
+    return default_params(r.manifests.get(r.names[0], {}), median)
+
+
+def summary(r: Results) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Per model: generations, mean length, copy rate (L), memorization rate (k), novelty (n).
+
+    Each rate comes from its ``corpusmap sql`` macro with the parameters of
+    ``measure_params``, so the report, the demo's console and SQL agree.
 
     Returns:
-        The L values of the copy-rate columns, and one dict per (results, model).
+        The parameters, and one dict per (results, model).
     """
     cols = r.columns("generations")
-    lengths = sorted({int(x) for n in r.names for x in r.params(n).get("coverage_lengths", [])})
+    p = measure_params(r)
     metrics = [
         c
         for c in ("n_tokens", "longest_match", "longest_nonprompt_match", "self_repetition")
@@ -151,19 +164,31 @@ def summary(r: Results) -> tuple[list[int], list[dict[str, Any]]]:
             "n": n,
             **dict(zip(metrics, values, strict=True)),
         }
-    if "longest_nonprompt_match" in cols:
-        for L in lengths:
-            for res, model, _, rate in r.rows(f"SELECT * FROM copy_rate({L})"):
-                out[(res, model)][f"copy@{L}"] = rate
-    else:
-        lengths = []
-    if "extracted" in cols:
-        for res, model, n, rate in r.rows(
-            "SELECT results, model, count(*), avg(extracted::DOUBLE) FROM generations "
-            "WHERE extracted IS NOT NULL GROUP BY ALL"
-        ):
-            out[(res, model)].update(memorized=rate, n_corpus_prompted=n)
-    return lengths, list(out.values())
+    for column, query in (
+        ("longest_nonprompt_match", f"SELECT * FROM copy_rate({p['L']})"),
+        ("prefix_match", f"SELECT * FROM memorization_rate({p['k']})"),
+        ("novelty", f"SELECT * FROM novelty({p['n']})"),
+    ):
+        for res, model, n, value in _macro_rows(r, column, query):
+            if column == "longest_nonprompt_match":
+                out[(res, model)]["copy"] = value
+            elif column == "prefix_match":
+                out[(res, model)].update(memorized=value, n_corpus_prompted=n)
+            else:
+                out[(res, model)]["novelty"] = value
+    return p, list(out.values())
+
+
+def _macro_rows(r: Results, column: str, query: str) -> list[tuple[Any, ...]]:
+    """A measure macro's rows; none when its column is absent or all null (untyped)."""
+    import duckdb
+
+    if column not in r.columns("generations"):
+        return []
+    try:
+        return r.rows(query)
+    except duckdb.Error:  # a column of nulls only has no type to aggregate
+        return []
 
 
 def _per_index(r: Results, view: str, column: str) -> list[tuple[Any, ...]]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from corpusmap.query.measures import COPY_RATE, MEMORIZATION, NOVELTY
 from corpusmap.query.report import plots
 from corpusmap.query.report.data import Results, Series, coverage_boxes, novelty_curves, summary
 from corpusmap.query.report.html import (
     Html,
     Num,
     cut,
+    esc,
     figure,
     items,
     note,
@@ -30,6 +32,7 @@ from corpusmap.query.report.html import (
     table,
 )
 from corpusmap.query.report.patterns import patterns_section
+from corpusmap.query.report.sweep import sweep_part
 from corpusmap.query.report.tables import behaviors, bucket_range, extraction_curve, longest_spans
 
 SPAN_HEADS = ["generation", "tokens", "corpus count", "source documents", "text"]
@@ -57,31 +60,36 @@ __all__ = [
 
 def summary_section(r: Results, out: Path) -> Html:
     """Generations, copy rate at each L, memorization rate, and the longest copied spans."""
-    lengths, rows = summary(r)
+    p, rows = summary(r)
     heads = ["model", "generations", "mean tokens", "mean longest match"]
-    heads += [f"copy rate @{L}" for L in lengths] + ["memorized (k-extractable)", "self-repetition"]
+    heads += [COPY_RATE.label(p["L"]), MEMORIZATION.label(p["k"]), NOVELTY.label(p["n"])]
+    heads += ["self-repetition"]
     body = [
-        [row["label"], row["n"], row.get("n_tokens"), row.get("longest_match")]
-        + [pct(row.get(f"copy@{L}")) for L in lengths]
-        + [
+        [
+            row["label"],
+            row["n"],
+            row.get("n_tokens"),
+            row.get("longest_match"),
+            pct(row.get("copy")),
             Html(
                 f"{pct(row['memorized'])} of {row['n_corpus_prompted']:,}"
                 if "memorized" in row
                 else "– (no corpus prompts)"
             ),
+            pct(row.get("novelty")),
             row.get("self_repetition"),
         ]
         for row in rows
     ]
     parts: list[str] = [table(heads, body)]
-    parts.append(
-        Html(
-            "<p class='meta'>copy rate @L: share of generations with a corpus match of "
-            "at least L tokens outside their prompt.</p>"
-        )
+    glossary = "".join(
+        f"<li><b>{esc(m.label(p[m.param]))}</b>: {esc(m.definition)} "
+        f"(<code>SELECT * FROM {m.key}({p[m.param]})</code>)</li>"
+        for m in (COPY_RATE, MEMORIZATION, NOVELTY)
     )
+    parts.append(Html(f"<ul class='meta'>{glossary}</ul>"))
     spans = longest_spans(r)
-    parts.append(Html("<h3>Longest copied spans (not in the prompt)</h3>"))
+    parts.append(Html("<h3>Longest copied spans (not in the prompt; longest per generation)</h3>"))
     if spans:
         several = len(r.names) > 1
         heads = ["model"] * several + SPAN_HEADS
@@ -151,6 +159,13 @@ def coverage_section(r: Results, out: Path) -> Html:
 def extraction_section(r: Results, out: Path) -> Html:
     """Extraction rate against the corpus duplicate count of prompt + continuation."""
     series = extraction_curve(r)
+    sweep = sweep_part(r, out)
+    why = (
+        "No extraction results (the prompts were not sampled from the corpus, "
+        "or dup_count was not recorded)."
+    )
+    if not series and sweep:  # no extraction, but a sweep to show
+        return section("extraction", "Extraction vs. duplicates", [note(why), *sweep])
     if not series:
         return skipped(
             "extraction",
@@ -161,6 +176,7 @@ def extraction_section(r: Results, out: Path) -> Html:
     labels = plots.plot_extraction(series, out / "extraction.png")
     buckets = sorted({b for s in series for b in s.points})
     heads = ["corpus duplicates", *(f"{s.label}: extracted (generations)" for s in series)]
+    heads[0] += " (bins of extraction_by_duplicates())"
     body: list[list[Any]] = [
         [bucket_range(b)]
         + [
@@ -169,11 +185,13 @@ def extraction_section(r: Results, out: Path) -> Html:
         ]
         for b in buckets
     ]
-    caption = "k-extractable share by corpus duplicate count (marker area: generations)"
+    k = r.params(r.names[0]).get("extraction_k")
+    what = MEMORIZATION.label(k) if k else "memorization rate (k = whole continuation)"
+    caption = f"{what} by corpus duplicate count (marker area: generations)"
     return section(
         "extraction",
         "Extraction vs. duplicates",
-        [figure(out / "extraction.png", labels, caption), table(heads, body)],
+        [figure(out / "extraction.png", labels, caption), table(heads, body), *sweep],
     )
 
 

@@ -10,7 +10,6 @@ What it leaves out: formatting (truncation and escaping happen in ``report_html`
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from corpusmap.query.report.data import Results, Series, doc_labels, outputs, q
@@ -84,7 +83,9 @@ def _by_results(r: Results, rows: list[dict[str, Any]]) -> dict[str, list[dict[s
 
 def _ids(value: Any) -> list[int]:
     """Integer ids of a list cell (anything else in it is ignored)."""
-    return [int(v) for v in value or [] if isinstance(v, int)]
+    if not isinstance(value, list | tuple):  # a scalar (e.g. a count) holds no ids
+        return []
+    return [int(v) for v in value if isinstance(v, int)]
 
 
 def top_patterns(r: Results, per_class: int = 8, n_examples: int = 2) -> list[dict[str, Any]]:
@@ -127,33 +128,37 @@ def top_patterns(r: Results, per_class: int = 8, n_examples: int = 2) -> list[di
 
 
 def extraction_curve(r: Results) -> list[Series]:
-    """Extraction rate per corpus duplicate-count bucket (two per decade), per model.
+    """Extraction rate per corpus duplicate-count bin, per model.
 
-    Bucket b holds the counts in (10^((b-1)/2), 10^(b/2)]: 1, 2–3, 4–10, 11–31,
-    32–100, ... Each point is keyed by b and holds ``x`` (the geometric mean count
-    in the bucket, for a log axis), ``rate``, ``n`` and the smallest and largest
-    count seen in it (``lo``, ``hi``).
+    The bins are those of ``extraction_by_duplicates()`` (``measures.DUPLICATE_BINS``:
+    0, 1, 2-3, 4-10, 11-100, >100). Each point is keyed by the bin's index and holds
+    ``label``, ``x`` (the geometric mean count in the bin, for a log axis),
+    ``rate``, ``n`` and the smallest and largest count seen (``lo``, ``hi``).
     """
+    from corpusmap.query.measures import DUPLICATE_BINS, bin_label, duplicate_case
+
     if not {"extracted", "dup_count"} <= r.columns("generations"):
         return []
+    index = {bin_label(lo, hi): b for b, (lo, hi) in enumerate(DUPLICATE_BINS)}
     found: dict[tuple[str, str | None], Series] = {}
-    for res, model, b, n, rate, lo, hi, x in r.rows(
-        "SELECT results, model, ceil(2 * log10(greatest(dup_count, 1)))::INTEGER AS b, count(*), "
+    for res, model, label, n, rate, lo, hi, x in r.rows(
+        f"SELECT results, model, {duplicate_case()} AS bin, count(*), "
         "avg(extracted::DOUBLE), min(dup_count), max(dup_count), "
         "exp(avg(ln(greatest(dup_count, 1)))) FROM generations "
         "WHERE extracted IS NOT NULL AND dup_count IS NOT NULL GROUP BY ALL ORDER BY ALL"
     ):
         series = found.setdefault((res, model), Series(r.label(res, model), res))
-        series.points[b] = {"x": x, "rate": rate, "n": n, "lo": lo, "hi": hi}
+        series.points[index[label]] = {
+            "label": label, "x": x, "rate": rate, "n": n, "lo": lo, "hi": hi,
+        }  # fmt: skip
     return list(found.values())
 
 
 def bucket_range(b: int) -> str:
-    """The duplicate counts of extraction bucket b: ``≤ 1``, ``2–3``, ``4–10``, ``11–31``..."""
-    if b <= 0:
-        return "≤ 1"
-    lo = math.floor(10 ** ((b - 1) / 2) + 1e-9) + 1
-    return f"{lo:,}–{math.floor(10 ** (b / 2) + 1e-9):,}"
+    """The label of duplicate bin b (``measures.DUPLICATE_BINS``): ``1``, ``2-3``, ``>100``..."""
+    from corpusmap.query.measures import DUPLICATE_BINS, bin_label
+
+    return bin_label(*DUPLICATE_BINS[b])
 
 
 def behaviors(r: Results, limit: int = 30) -> list[dict[str, Any]]:
@@ -183,7 +188,9 @@ def behaviors(r: Results, limit: int = 30) -> list[dict[str, Any]]:
 
 
 def longest_spans(r: Results, limit: int = 15) -> list[dict[str, Any]]:
-    """The longest corpus spans copied outside the prompt, with their source documents."""
+    """The longest corpus span copied outside the prompt of each generation, longest first,
+    with its source documents (one row per generation: a generation's shorter spans
+    overlap its longest or say less)."""
     cols = r.columns("spans")
     if "length" not in cols:
         return []
@@ -193,6 +200,7 @@ def longest_spans(r: Results, limit: int = 15) -> list[dict[str, Any]]:
         r,
         f"SELECT results, {_select(r, 'spans', ('gen_id', 'length', 'corpus_count', 'doc_ids'))}, "
         f"{_select(r, 'spans', ('text',))} FROM spans {where} "
+        "QUALIFY row_number() OVER (PARTITION BY results, gen_id ORDER BY length DESC) = 1 "
         f"ORDER BY length DESC NULLS LAST, results, gen_id LIMIT {int(limit)}",
     )
     for res, group in _by_results(r, rows).items():
