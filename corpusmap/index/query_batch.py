@@ -25,6 +25,8 @@ def to_batch(q: Any, tokenizer: Any, unknown: int) -> tuple[TokenBatch, bool]:
     """(the queries as a clipped batch, whether one single item was given)."""
     if isinstance(q, TokenBatch):
         return q.clipped(unknown, unknown), False
+    if isinstance(q, list | tuple) and q and all(type(x) is list for x in q):
+        return TokenBatch.from_items(q).clipped(unknown, unknown), False  # no per-item work
     if isinstance(q, str):
         return encode_texts(tokenizer, [q]).clipped(unknown, unknown), True
     if isinstance(q, np.ndarray):
@@ -37,8 +39,7 @@ def to_batch(q: Any, tokenizer: Any, unknown: int) -> tuple[TokenBatch, bool]:
         return TokenBatch.from_items([seq]).clipped(unknown, unknown), True
     if all(isinstance(x, str) for x in seq):
         return encode_texts(tokenizer, seq).clipped(unknown, unknown), False
-    items = [tokenizer.encode(x) if isinstance(x, str) else x for x in seq]
-    for x in items:
-        if np.ndim(x) != 1:
-            raise CorpusmapError("a token-id query must be a flat list of integers")
+    items = [tokenizer.encode(x) if isinstance(x, str) else np.asarray(x) for x in seq]
+    if any(x.ndim != 1 for x in items):
+        raise CorpusmapError("a token-id query must be a flat list of integers")
     return TokenBatch.from_items(items).clipped(unknown, unknown), False
