@@ -275,7 +275,7 @@ class Index:
         shard, local = self._shard_of(doc_id)
         start = int(shard.starts[local])
         length = int(shard.docs.column("length")[local].as_py())
-        return np.asarray(shard.tokens[start : start + length], dtype=np.int64)
+        return np.asarray(shard.token_slice(start, start + length), dtype=np.int64)
 
     def documents_tokens(self, doc_ids: Sequence[int] | np.ndarray) -> TokenBatch:
         """The tokens of several documents as one batch, in the order given."""
