@@ -132,15 +132,16 @@ def info_cmd(path: str, as_json: bool) -> None:
             f"{rs.get('errors_skipped', 0)} bad records"
         )
         click.echo(f"minhash    {'yes' if d.get('minhash') else 'no'}")
-        click.echo(
-            "checksums  "
-            + (
-                "per block of tokens.bin and sa.bin (xxh3), verified on first read"
-                if d.get("block_checksums")
-                else "block checksums absent (built before format v2): big files are "
-                "verified whole by sha256 on first read; rebuild for block checks"
+        if "block_checksums" in d:  # our indexes (a foreign folder has no checksums)
+            click.echo(
+                "checksums  "
+                + (
+                    "per block of tokens.bin and sa.bin (xxh3), verified on first read"
+                    if d["block_checksums"]
+                    else "block checksums absent (built before format v2): big files are "
+                    "verified whole by sha256 on first read; rebuild for block checks"
+                )
             )
-        )
 
     _emit(info, as_json, render)
 
