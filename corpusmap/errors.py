@@ -40,6 +40,10 @@ class IndexFormatError(CorpusmapError):
     """An index folder is missing, half-written, corrupt or of another format version."""
 
 
+class IndexCorruptError(IndexFormatError):
+    """An index file's bytes differ from the checksums written when it was built."""
+
+
 class TokenizerMismatchError(CorpusmapError):
     """An index was opened with a tokenizer other than the one it was built with."""
 

@@ -159,6 +159,16 @@ def info_cmd(path: str, as_json: bool, tokenizer: str | None, cache_dir: str | N
         click.echo(f"minhash    {'yes' if d.get('minhash') else 'no'}")
         if d.get("cache_dir"):
             click.echo(f"cache      {d['cache_dir']}")
+        if "block_checksums" in d:  # our indexes (a foreign folder has no checksums)
+            click.echo(
+                "checksums  "
+                + (
+                    "per block of tokens.bin and sa.bin (xxh3), verified on first read"
+                    if d["block_checksums"]
+                    else "block checksums absent (built before format v2): big files are "
+                    "verified whole by sha256 on first read; rebuild for block checks"
+                )
+            )
 
     _emit(info, as_json, render)
 

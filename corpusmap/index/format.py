@@ -10,6 +10,8 @@ An index is a folder::
     NAME/shard-KKK/sa.bin       u32 suffix array: start positions of every suffix
                                 that does not start on a separator, sorted
     NAME/shard-KKK/docs.parquet doc_id, start, length, id, source, row, meta (JSON)
+    NAME/shard-KKK/checksums.bin  xxh3-64 of every 1 MiB block of tokens.bin, then of
+                                sa.bin (u64 little-endian; see ``integrity``; version 2)
     NAME/shard-KKK/shard.json   the shard's own record (written last: marks it done)
     NAME/minhash/...            near-duplicate index (see index/minhash)
 
@@ -28,12 +30,14 @@ from typing import Any
 from corpusmap.errors import IndexFormatError
 
 FORMAT_NAME = "corpusmap-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: no block checksums (big files verified by sha256 instead)
 MANIFEST = "manifest.json"
 SHARD_RECORD = "shard.json"
 TOKENS = "tokens.bin"
 SUFFIX_ARRAY = "sa.bin"
 DOCS = "docs.parquet"
+CHECKSUMS = "checksums.bin"
 SA_WIDTH = 4  # bytes per suffix-array entry (u32: a shard holds < 2^31 bytes of tokens)
 MAX_SHARD_BYTES = 2**31 - 2  # libdivsufsort's 32-bit limit
 
@@ -75,7 +79,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         ) from exc
     if data.get("format") != FORMAT_NAME:
         raise IndexFormatError(f"{path}: not a corpusmap index manifest")
-    if data.get("format_version") != FORMAT_VERSION:
+    if data.get("format_version") not in READABLE_VERSIONS:
         raise IndexFormatError(
             f"{path}: index format version {data.get('format_version')} but this corpusmap reads "
             f"version {FORMAT_VERSION}; rebuild the index with this version"

@@ -24,6 +24,7 @@ import numpy as np
 from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
 from corpusmap.index.format import read_manifest, summary
+from corpusmap.index.integrity import check_index_files
 from corpusmap.index.layout import positions, to_keys, token_ids
 from corpusmap.index.next_token import next_token_distribution
 from corpusmap.index.prefix_table import first_token_table
@@ -68,6 +69,7 @@ class Index:
                 f"not {tokenizer!r}; query it with its own tokenizer (omit --tokenizer) or "
                 "build an index with the one you need"
             )
+        check_index_files(self.path, self.manifest)
         self.shards = [Shard(self.path / r["name"], r, self.width) for r in self.manifest["shards"]]
         self._first_ids = np.array([s.first_doc_id for s in self.shards], dtype=np.int64)
 
@@ -290,7 +292,7 @@ class Index:
         shard, local = self._shard_of(doc_id)
         start = int(shard.starts[local])
         length = int(shard.docs.column("length")[local].as_py())
-        return token_ids(shard.tokens, start, start + length)
+        return token_ids(shard.token_slice(start, start + length), 0, length)
 
     def documents_tokens(self, doc_ids: Sequence[int] | np.ndarray) -> TokenBatch:
         """The tokens of several documents as one batch, in the order given."""
@@ -307,4 +309,6 @@ class Index:
 
     def info(self) -> dict[str, Any]:
         """A summary of the manifest (for ``corpusmap index info``)."""
-        return summary(self.path, self.manifest)
+        info = summary(self.path, self.manifest)
+        info["block_checksums"] = all(s.blocks.has_blocks for s in self.shards)
+        return info

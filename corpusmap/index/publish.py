@@ -1,8 +1,9 @@
 """Finishing a shard (sort + checksums) and publishing a whole index atomically.
 
 A shard is finished when its ``shard.json`` exists: it is written last, after the
-suffix array is sorted and every file of the shard is checksummed, so a resumed
-build can trust (after re-checking the sums) any shard that has one.
+suffix array is sorted and every file of the shard is checksummed (sha256 of each
+file, plus the block checksums of ``integrity``), so a resumed build can trust
+(after re-checking the sums) any shard that has one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from corpusmap.atomic import fsync_dir, write_json
 from corpusmap.index.format import (
+    CHECKSUMS,
     DOCS,
     MANIFEST,
     SHARD_RECORD,
@@ -23,9 +25,10 @@ from corpusmap.index.format import (
     TOKENS,
     sha256_file,
 )
+from corpusmap.index.integrity import write_checksums
 from corpusmap.index.sort import build_suffix_array
 
-SHARD_FILES = (TOKENS, SUFFIX_ARRAY, DOCS)
+SHARD_FILES = (TOKENS, SUFFIX_ARRAY, DOCS, CHECKSUMS)
 
 
 def finish_shard(folder: str, width: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +47,8 @@ def finish_shard(folder: str, width: str, record: dict[str, Any]) -> dict[str, A
     record = dict(record)
     record["n_suffixes"] = build_suffix_array(path / TOKENS, width, path / SUFFIX_ARRAY)
     record["sort_seconds"] = round(time.perf_counter() - t0, 3)
-    record["files"] = {name: sha256_file(path / name) for name in SHARD_FILES}
+    digests, record["blocks"] = write_checksums(path)  # one read pass: sha256 + blocks
+    record["files"] = {name: digests.get(name) or sha256_file(path / name) for name in SHARD_FILES}
     record["sizes"] = {name: (path / name).stat().st_size for name in SHARD_FILES}
     write_json(path / SHARD_RECORD, record)
     return record
@@ -57,6 +61,8 @@ def finished_shard(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(rec_path.read_text(encoding="utf-8"))
+        if "blocks" not in record:  # finished by a version without block checksums
+            return None
         for name, digest in record["files"].items():
             if sha256_file(folder / name) != digest:
                 return None

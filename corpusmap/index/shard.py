@@ -1,8 +1,11 @@
 """One shard opened for queries: memory-mapped tokens and suffix array, doc table.
 
 Opening checks that every file exists and has the size its record says, so a
-truncated file is refused at once (``corpusmap index verify`` also re-checks the
-sha256 sums and the sort order). The document table is loaded on first use.
+truncated file is refused at once, and that the small files (``docs.parquet``,
+``checksums.bin``) match their sha256. The big arrays are verified block by block
+on first use (``integrity``): ``tokens`` and ``sa`` verify their whole file the
+first time they are read, ``token_slice`` only the blocks it returns. ``corpusmap
+index verify`` also checks the sort order. The document table is loaded on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pyarrow.parquet as pq
 
 from corpusmap.errors import IndexFormatError
 from corpusmap.index.format import DOCS, SA_WIDTH, SUFFIX_ARRAY, TOKENS
+from corpusmap.index.integrity import BlockChecker
 from corpusmap.tokenizer.spec import WIDTHS
 
 
@@ -28,6 +32,7 @@ class Shard:
         tokens: the token string (documents each followed by the separator).
         sa: u32 suffix array over ``tokens`` (separator positions left out).
         first_doc_id / n_docs: the global doc ids this shard holds.
+        blocks: which blocks of ``tokens.bin`` and ``sa.bin`` are verified so far.
     """
 
     def __init__(self, folder: Path, record: dict[str, Any], width: str) -> None:
@@ -49,10 +54,28 @@ class Shard:
                     f"{path}: {path.stat().st_size} bytes, expected {size} (truncated or "
                     "replaced); run `corpusmap index verify` and rebuild the index"
                 )
-        if not (folder / DOCS).is_file():
-            raise IndexFormatError(f"{folder / DOCS}: missing; the index is damaged, rebuild it")
-        self.tokens = _mmap(folder / TOKENS, WIDTHS[width])
-        self.sa = _mmap(folder / SUFFIX_ARRAY, np.uint32)
+        self._tokens = _mmap(folder / TOKENS, WIDTHS[width])
+        self._sa = _mmap(folder / SUFFIX_ARRAY, np.uint32)
+        self.blocks = BlockChecker(folder, record, {TOKENS: self._tokens, SUFFIX_ARRAY: self._sa})
+        self.blocks.check_small(DOCS)
+
+    @property
+    def tokens(self) -> np.ndarray:
+        """All tokens, every block verified (on the first access in this process)."""
+        self.blocks.ensure_all(TOKENS)
+        return self._tokens
+
+    @property
+    def sa(self) -> np.ndarray:
+        """The whole suffix array, every block verified (on the first access)."""
+        self.blocks.ensure_all(SUFFIX_ARRAY)
+        return self._sa
+
+    def token_slice(self, start: int, stop: int) -> np.ndarray:
+        """``tokens[start:stop]``, verifying only the blocks that hold it."""
+        size = self._tokens.itemsize
+        self.blocks.ensure(TOKENS, start * size, stop * size)
+        return self._tokens[start:stop]
 
     @cached_property
     def docs(self) -> pa.Table:

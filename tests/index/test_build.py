@@ -26,12 +26,14 @@ def _docs(n: int = 40, seed: int = 0) -> list[list[int]]:
 def test_manifest_records_what_a_reader_needs(tmp_path) -> None:
     path = build_from_docs(tmp_path, _docs(), vocab=100, shard_tokens=200)
     m = json.loads((path / "manifest.json").read_text())
-    assert m["format"] == "corpusmap-index" and m["format_version"] == 1
+    assert m["format"] == "corpusmap-index" and m["format_version"] == 2
     assert m["tokenizer"]["kind"] == "ids" and m["token_width"] == "u8"  # 100 ids fit u8
     assert m["n_docs"] == 40 and m["n_shards"] == len(m["shards"]) > 1
     assert m["n_tokens"] == sum(len(d) for d in _docs())
     for shard in m["shards"]:
-        assert set(shard["files"]) == {"tokens.bin", "sa.bin", "docs.parquet"}
+        assert set(shard["files"]) == {"tokens.bin", "sa.bin", "docs.parquet", "checksums.bin"}
+        blocks = shard["blocks"]
+        assert blocks["hash"] == "xxh3_64" and blocks["counts"] == {"tokens.bin": 1, "sa.bin": 1}
         assert shard["n_suffixes"] == shard["n_tokens"] - shard["n_docs"]
     assert not building_dir(path).exists()
 

@@ -122,6 +122,10 @@ class InfiniGramShard:
             }
         )
 
+    def token_slice(self, start: int, stop: int) -> np.ndarray:
+        """Tokens ``start:stop`` (an infini-gram folder has no block checksums to check)."""
+        return self.tokens[start:stop]
+
     def doc_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Global doc id and offset within the document for token positions."""
         idx = np.searchsorted(self.starts, positions, side="right") - 1

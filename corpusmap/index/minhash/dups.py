@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from corpusmap.index.integrity import check_minhash_files
 from corpusmap.index.minhash.signature import estimated_jaccard
 from corpusmap.index.minhash.store import (
     BANDS,
@@ -102,6 +103,7 @@ def self_duplicates(index: Any, threshold: float | None = None) -> pa.Table:
         cluster of two or more, ordered by cluster size (largest first), cluster, doc.
     """
     params = load_params(index.path)
+    check_minhash_files(index.path)  # once per process: never answer from damaged files
     thr = float(params["threshold"] if threshold is None else threshold)
     with progress_bar() as prog:
         task = prog.add_task("verify near-duplicate pairs", total=None, unit="pair")

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from corpusmap.errors import CorpusmapError
+from corpusmap.index.integrity import check_minhash_files
 from corpusmap.index.minhash.exact_jaccard import set_jaccard, shingle_set
 from corpusmap.index.minhash.lsh import bands_table
 from corpusmap.index.minhash.signature import signatures_of
@@ -182,6 +183,7 @@ def near_duplicates(
         list for a single text, a list of lists for a list of texts.
     """
     params = load_params(index.path)
+    check_minhash_files(index.path)  # once per process: never answer from damaged files
     thr = float(params["threshold"] if threshold is None else threshold)
     if not 0.0 <= thr <= 1.0:
         raise CorpusmapError(f"threshold must be between 0 and 1, got {thr}")
