@@ -15,7 +15,8 @@ from typing import Any, cast
 import click
 import numpy as np
 
-from corpusmap.cli.minhash import dups_cmd, near_dups_cmd
+from corpusmap.cli.foreign_flags import foreign_options
+from corpusmap.cli.minhash import dups_cmd, minhash_cmd, near_dups_cmd
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
 from corpusmap.index.index import Index, open_index
 from corpusmap.index.verify import verify_index
@@ -53,27 +54,6 @@ _query_opts = [
     click.option("--tokens", is_flag=True, help="TEXT is whitespace-separated token ids."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
 ]
-_foreign_opts = [
-    click.option(
-        "--tokenizer",
-        default=None,
-        help="infini-gram u16/u32 folders: the tokenizer they were built with "
-        "(tokenizer.json, model folder, ids:N...); our indexes: refuse another one.",
-    ),
-    click.option(
-        "--cache-dir",
-        default=None,
-        type=click.Path(file_okay=False),
-        help="Side files of a foreign index (default ~/.cache/corpusmap/<hash>).",
-    ),
-]
-
-
-def foreign_options(fn: Any) -> Any:
-    """``--tokenizer`` and ``--cache-dir``: what opening a foreign (infini-gram) folder needs."""
-    for opt in reversed(_foreign_opts):
-        fn = opt(fn)
-    return fn
 
 
 def query_options(fn: Any) -> Any:
@@ -341,3 +321,4 @@ def document_cmd(
 
 index.add_command(near_dups_cmd, "near-dups")
 index.add_command(dups_cmd, "dups")
+index.add_command(minhash_cmd, "minhash")

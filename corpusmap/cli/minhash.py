@@ -1,9 +1,10 @@
-"""``corpusmap index near-dups`` and ``corpusmap index dups``: the MinHash API on the command line.
+"""``corpusmap index minhash``, ``near-dups`` and ``dups``: the MinHash API on the command line.
 
 Each command opens the index and calls the function of the same name
-(``near_duplicates``, ``self_duplicates``) with the same argument names, then
-prints a table (rich) or JSON. Registered under ``corpusmap index`` by
-``corpusmap/cli/index.py``.
+(``build_minhash_for``, ``near_duplicates``, ``self_duplicates``) with the same
+argument names, then prints a table (rich) or JSON. ``minhash`` writes a side folder
+for any index (an infini-gram one too); ``near-dups``/``dups`` read it with
+``--minhash DIR``. Registered under ``corpusmap index`` by ``corpusmap/cli/index.py``.
 
 What it leaves out: no paging of huge outputs; use ``--json`` or ``--out`` and a
 tool of your choice (DuckDB reads the Parquet directly).
@@ -17,6 +18,7 @@ from typing import Any, cast
 
 import click
 
+from corpusmap.cli.foreign_flags import foreign_options, minhash_dir_option
 from corpusmap.errors import InputError
 
 
@@ -70,6 +72,8 @@ def _snippet(ix: Any, doc_id: int, width: int = 48) -> str:
 @click.option("--exact", is_flag=True, help="Also compute exact shingle Jaccard; filter by it.")
 @click.option("--workers", default=1, show_default=True, help="Tokenizer processes (big --file).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list per text).")
+@minhash_dir_option
+@foreign_options
 def near_dups_cmd(
     index: str,
     texts: tuple[str, ...],
@@ -81,6 +85,9 @@ def near_dups_cmd(
     exact: bool,
     workers: int,
     as_json: bool,
+    minhash: str | None,
+    tokenizer: str | None,
+    cache_dir: str | None,
 ) -> None:
     """Corpus documents that near-duplicate each TEXT (MinHash LSH, estimated Jaccard)."""
     from corpusmap.index.index import open_index
@@ -91,7 +98,7 @@ def near_dups_cmd(
         raise click.UsageError("give at least one TEXT or --file")
     if tokens:
         items = [[int(t) for t in s.split()] for s in items]
-    ix = open_index(index)
+    ix = open_index(index, tokenizer, cache_dir, minhash=minhash)
     found = near_duplicates(
         ix, items, threshold=threshold, limit=limit, exact=exact, workers=workers
     )
@@ -133,14 +140,25 @@ def near_dups_cmd(
     help="Write doc_id, cluster_id, cluster_size to this Parquet file.",
 )
 @click.option("--top", default=20, show_default=True, help="Largest clusters shown in the table.")
-def dups_cmd(index: str, threshold: float | None, as_json: bool, out: str | None, top: int) -> None:
+@minhash_dir_option
+@foreign_options
+def dups_cmd(
+    index: str,
+    threshold: float | None,
+    as_json: bool,
+    out: str | None,
+    top: int,
+    minhash: str | None,
+    tokenizer: str | None,
+    cache_dir: str | None,
+) -> None:
     """Clusters of near-duplicate documents inside the corpus, and their sizes."""
     import pyarrow.parquet as pq
 
     from corpusmap.index.index import open_index
     from corpusmap.index.minhash.dups import self_duplicates
 
-    ix = open_index(index)
+    ix = open_index(index, tokenizer, cache_dir, minhash=minhash)
     table = self_duplicates(ix, threshold=threshold)
     if out:
         pq.write_table(table, out)
@@ -173,3 +191,51 @@ def dups_cmd(index: str, threshold: float | None, as_json: bool, out: str | None
     Console().print(t)
     if out:
         click.echo(f"wrote {out}")
+
+
+@click.command("minhash")
+@click.argument("index", metavar="INDEX", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Side folder to write (never inside INDEX); pass it to near-dups/dups/classify.",
+)
+@click.option("--threshold", default=0.8, show_default=True, help="Jaccard the bands aim at.")
+@click.option("--num-perm", default=128, show_default=True, help="MinHash permutations.")
+@click.option("--shingle", default=5, show_default=True, help="Shingle size in tokens.")
+@click.option("--seed", default=1, show_default=True, help="Permutation seed (datasketch's).")
+@click.option("--workers", default=1, show_default=True, help="Signing threads.")
+@click.option("--force", is_flag=True, help="Replace a side folder made for another index.")
+@foreign_options
+def minhash_cmd(
+    index: str,
+    out: str,
+    threshold: float,
+    num_perm: int,
+    shingle: int,
+    seed: int,
+    workers: int,
+    force: bool,
+    tokenizer: str | None,
+    cache_dir: str | None,
+) -> None:
+    """Add MinHash signatures of any index's documents (infini-gram too) in a side folder."""
+    from corpusmap.index.index import open_index
+    from corpusmap.index.minhash.side_folder import build_minhash_for
+
+    ix = open_index(index, tokenizer, cache_dir)
+    rec = build_minhash_for(
+        ix,
+        out,
+        workers=workers,
+        num_perm=num_perm,
+        shingle=shingle,
+        seed=seed,
+        threshold=threshold,
+        force=force,
+    )
+    click.echo(
+        f"{out}: {rec['n_docs']:,} signatures, {rec['bands']} bands x {rec['rows']} rows; "
+        f"use it with --minhash {out}"
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from corpusmap.cli.index import foreign_options
+from corpusmap.cli.foreign_flags import foreign_options, minhash_dir_option
 from corpusmap.cli.pattern_flags import collect_pattern_options, pattern_options
 from corpusmap.errors import CorpusmapError
 
@@ -85,6 +85,7 @@ def prompts_cmd(
     "--extraction-k", default=None, type=int, help="k of k-extractable [whole continuation]."
 )
 @click.option("--no-minhash", is_flag=True, help="Skip the nearest-document MinHash lookup.")
+@minhash_dir_option
 @click.option("--no-patterns", is_flag=True, help="Skip the four pattern classes.")
 @click.option(
     "--shard-rows", default=2000, show_default=True, help="Generations per resumable shard."
@@ -102,7 +103,7 @@ def classify_cmd(
     if coverage_lengths:
         kw["coverage_lengths"] = [int(x) for x in coverage_lengths.split(",")]
     thresholds = collect_pattern_options(kw)
-    ix = open_index(kw.pop("index"), kw.pop("tokenizer"), kw.pop("cache_dir"))
+    ix = open_index(kw.pop("index"), kw.pop("tokenizer"), kw.pop("cache_dir"), kw.pop("minhash"))
     out = classify(
         generations,
         ix,

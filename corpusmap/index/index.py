@@ -39,22 +39,34 @@ def open_index(
     path: str | os.PathLike,
     tokenizer: str | None = None,
     cache_dir: str | os.PathLike | None = None,
+    minhash: str | os.PathLike | None = None,
 ) -> Index:
     """Open an index folder: ours, or an infini-gram one (``index/foreign``).
 
     With ``tokenizer``, our index refuses queries if it was built with another one; an
     infini-gram u16/u32 folder needs it (it stores none). ``cache_dir`` holds side
-    files of a foreign index (default ``~/.cache/corpusmap/<hash>``).
+    files of a foreign index (default ``~/.cache/corpusmap/<hash>``). ``minhash``: a
+    MinHash side folder made for this index by ``corpusmap index minhash``; near-duplicate
+    queries then read it (refused if it was made for another index).
     """
     from corpusmap.index.foreign.infinigram import InfiniGramIndex, is_infinigram
 
-    if is_infinigram(path):
-        return InfiniGramIndex(path, tokenizer, cache_dir)
-    return Index(path, tokenizer)
+    ix = (
+        InfiniGramIndex(path, tokenizer, cache_dir)
+        if is_infinigram(path)
+        else Index(path, tokenizer)
+    )
+    if minhash is not None:
+        from corpusmap.index.minhash.side_folder import attach_minhash
+
+        attach_minhash(ix, minhash)
+    return ix
 
 
 class Index:
     """A corpus index opened for queries (see module docstring)."""
+
+    minhash_dir: Path | None = None  # a MinHash side folder (open_index(..., minhash=DIR))
 
     def __init__(self, path: str | os.PathLike, tokenizer: str | None = None) -> None:
         self.path = Path(path)
@@ -269,7 +281,8 @@ class Index:
 
         Returns per text a list of ``{doc_id, jaccard, id, source, row, meta}``
         (plus ``exact_jaccard`` with ``exact``), most similar first; a single text
-        gives a single list. ``threshold`` defaults to the one the index was built for.
+        gives a single list. ``threshold`` defaults to the one the MinHash was built for.
+        Reads the index's own MinHash, or the side folder given to ``open_index``.
         """
         from corpusmap.index.minhash.query import near_duplicates
 

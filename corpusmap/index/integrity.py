@@ -111,8 +111,10 @@ def check_index_files(path: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-def check_minhash_files(index_path: Path) -> None:
+def check_minhash_files(folder: Path) -> None:
     """The MinHash files a near-duplicate query reads, against ``minhash.json``'s sha256.
+
+    ``folder``: the index's ``minhash/`` folder, or a side folder made for it.
 
     Near-duplicate queries read only these (and ``docs.parquet``, checked at open;
     ``exact=True`` also reads document tokens, block-verified), so they verify these
@@ -121,7 +123,7 @@ def check_minhash_files(index_path: Path) -> None:
     """
     import json
 
-    folder = Path(index_path) / "minhash"
+    folder = Path(folder)
     try:
         record = json.loads((folder / "minhash.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -137,8 +139,8 @@ def check_minhash_files(index_path: Path) -> None:
             continue
         if key is None or sha256_file(path) != digest:
             raise IndexCorruptError(
-                f"index {index_path}: minhash/{name} is missing or fails its sha256: the "
-                f"index is damaged; run `corpusmap index verify {index_path}` and rebuild it"
+                f"{folder}/{name} is missing or fails its sha256: the MinHash files are "
+                "damaged; run `corpusmap index verify` on the index and rebuild them"
             )
         _VERIFIED_FILES.add(key)
 

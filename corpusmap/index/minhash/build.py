@@ -6,7 +6,9 @@ memory-mapped ``tokens.bin``, signed by the compiled kernel on ``workers``
 threads, and appended to ``signatures.parquet`` and ``bands.parquet``. Memory is
 bounded by one chunk, not by the corpus. ``minhash.json`` is written last, with
 the sha256 of both files; a rerun over the same shards with the same parameters
-finds it, re-checks the sums and skips the work.
+finds it, re-checks the sums and skips the work. ``cut_chunks`` and
+``write_minhash`` are shared with ``side_folder.py``, which signs the documents of
+an opened index (ours or foreign) into a folder beside it.
 
 What it leaves out: no deduplication of the corpus itself (``dups.py`` reports
 clusters; removing documents is the user's call), and no incremental update:
@@ -18,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ import numba
 import numpy as np
 import pyarrow.parquet as pq
 
-from corpusmap.atomic import write_json
+from corpusmap.atomic import atomic_path, write_json
 from corpusmap.index.format import DOCS, TOKENS, sha256_file
 from corpusmap.index.minhash.lsh import BANDS_SCHEMA, WEIGHTS, bands_table, optimal_bands
 from corpusmap.index.minhash.signature import permutations, signatures
@@ -62,30 +64,47 @@ def numba_threads(workers: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-def _chunks(
-    shard: Path, width: str
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """(doc_ids, starts, lengths, uint32 tokens) per chunk of one shard; starts index the chunk."""
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def cut_chunks(
+    ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, read: Callable[[int, int], Any]
+) -> Iterator[Chunk]:
+    """(doc_ids, starts, lengths, uint32 tokens) per chunk; starts index the chunk's tokens.
+
+    A chunk holds at most ``CHUNK_DOCS`` documents and ``CHUNK_TOKENS`` tokens (at
+    least one document); ``read(first, last)`` gives the token ids at positions
+    ``first:last`` of the shard (separators between documents included, then skipped).
+    """
+    lo = 0
+    while lo < ids.size:
+        top = min(ids.size, lo + CHUNK_DOCS)
+        ends = starts[lo:top] + lengths[lo:top] - starts[lo]
+        hi = lo + max(1, int(np.searchsorted(ends, CHUNK_TOKENS, side="right")))
+        first, last = int(starts[lo]), int(starts[hi - 1] + lengths[hi - 1])
+        flat = np.asarray(read(first, last), dtype=np.uint32) if last > first else None
+        yield (
+            ids[lo:hi],
+            starts[lo:hi] - first,
+            lengths[lo:hi],
+            flat if flat is not None else np.zeros(0, np.uint32),
+        )
+        lo = hi
+
+
+def _chunks(shard: Path, width: str) -> Iterator[Chunk]:
+    """The chunks of one shard being built (``tokens.bin`` and ``docs.parquet``)."""
     size = (shard / TOKENS).stat().st_size
     tokens = np.memmap(shard / TOKENS, dtype=WIDTHS[width], mode="r") if size else None
     for batch in pq.ParquetFile(shard / DOCS).iter_batches(
         batch_size=CHUNK_DOCS, columns=["doc_id", "start", "length"]
     ):
-        ids = batch.column(0).to_numpy().astype(np.int64)
-        starts = batch.column(1).to_numpy().astype(np.int64)
-        lengths = batch.column(2).to_numpy().astype(np.int64)
-        lo = 0
-        while lo < ids.size:  # cut where the token budget runs out (at least one doc)
-            ends = starts[lo:] + lengths[lo:] - starts[lo]
-            hi = lo + max(1, int(np.searchsorted(ends, CHUNK_TOKENS, side="right")))
-            first, last = int(starts[lo]), int(starts[hi - 1] + lengths[hi - 1])
-            flat = (
-                np.asarray(tokens[first:last], dtype=np.uint32)
-                if tokens is not None
-                else np.zeros(0, np.uint32)
-            )
-            yield ids[lo:hi], starts[lo:hi] - first, lengths[lo:hi], flat
-            lo = hi
+        yield from cut_chunks(
+            batch.column(0).to_numpy().astype(np.int64),
+            batch.column(1).to_numpy().astype(np.int64),
+            batch.column(2).to_numpy().astype(np.int64),
+            lambda a, b: tokens[a:b] if tokens is not None else np.zeros(0, np.uint32),
+        )
 
 
 def _fingerprint(records: list[dict[str, Any]]) -> str:
@@ -108,6 +127,83 @@ def _finished(out: Path, params: dict[str, Any]) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError):
         pass
     return None
+
+
+def minhash_params(
+    *,
+    num_perm: int = 128,
+    shingle: int = 5,
+    seed: int = 1,
+    threshold: float = 0.8,
+    scheme: str = "affine32",
+    weights: tuple[float, float] = WEIGHTS,
+) -> dict[str, Any]:
+    """The parameters a MinHash build records, checked, with its LSH ``bands``/``rows``."""
+    b, r = optimal_bands(threshold, num_perm, tuple(weights))  # type: ignore[arg-type]
+    permutations(num_perm, seed, scheme)  # validates num_perm and scheme early
+    if shingle < 1:
+        from corpusmap.errors import CorpusmapError
+
+        raise CorpusmapError("shingle size must be at least 1 token")
+    return {
+        "format": FORMAT,
+        "format_version": VERSION,
+        "scheme": scheme,
+        "num_perm": num_perm,
+        "shingle": shingle,
+        "seed": seed,
+        "threshold": threshold,
+        "weights": list(weights),
+        "bands": b,
+        "rows": r,
+        "shingle_hash": SHINGLE_HASH,
+    }
+
+
+def write_minhash(
+    out: Path, chunks: Iterable[Chunk], params: dict[str, Any], total: int | None, workers: int
+) -> dict[str, Any]:
+    """Sign every chunk, write both Parquet files into ``out``, then ``minhash.json``.
+
+    Each file is written under a temp name and renamed into place (``atomic``); the
+    record is written last, so a folder with a record has complete files.
+
+    Returns:
+        The record: ``params`` plus counts, sha256 and size of each file.
+    """
+    n_docs = n_empty = n_band_rows = 0
+    b, r, num_perm = int(params["bands"]), int(params["rows"]), int(params["num_perm"])
+    sign = {k: params[k] for k in ("num_perm", "shingle", "seed", "scheme")}
+    with (
+        atomic_path(out / SIGNATURES) as sig_tmp,
+        atomic_path(out / BANDS) as band_tmp,
+        pq.ParquetWriter(
+            sig_tmp, signatures_schema(num_perm), compression="none", use_dictionary=False
+        ) as sig_writer,
+        pq.ParquetWriter(band_tmp, BANDS_SCHEMA, compression="zstd") as band_writer,
+        numba_threads(workers),
+        progress_bar() as prog,
+    ):
+        task = prog.add_task("minhash signatures", total=total, unit="doc")
+        for ids, starts, lengths, flat in chunks:
+            sigs = signatures(flat, starts, lengths, **sign)
+            sig_writer.write_table(signatures_table(ids, sigs), row_group_size=ROW_GROUP)
+            bands = bands_table(ids, sigs, b, r, lengths > 0)
+            band_writer.write_table(bands)
+            n_docs += ids.size
+            n_empty += int(np.count_nonzero(lengths == 0))
+            n_band_rows += bands.num_rows
+            prog.advance(task, ids.size)
+    record = dict(params)
+    record.update(
+        n_docs=n_docs,
+        n_empty=n_empty,
+        n_band_rows=n_band_rows,
+        files={name: sha256_file(out / name) for name in (SIGNATURES, BANDS)},
+        sizes={name: (out / name).stat().st_size for name in (SIGNATURES, BANDS)},
+    )
+    write_json(out / RECORD, record)
+    return record
 
 
 def build_minhash(
@@ -143,62 +239,22 @@ def build_minhash(
         counts, sha256 of each file); the index manifest embeds it as ``minhash``.
     """
     out = Path(folder) / MINHASH_DIR
-    b, r = optimal_bands(threshold, num_perm, tuple(weights))  # type: ignore[arg-type]
-    permutations(num_perm, seed, scheme)  # validates num_perm and scheme early
-    params = {
-        "format": FORMAT,
-        "format_version": VERSION,
-        "scheme": scheme,
-        "num_perm": num_perm,
-        "shingle": shingle,
-        "seed": seed,
-        "threshold": threshold,
-        "weights": list(weights),
-        "bands": b,
-        "rows": r,
-        "shingle_hash": SHINGLE_HASH,
-        "shards_fingerprint": _fingerprint(records),
-    }
+    params = minhash_params(
+        num_perm=num_perm,
+        shingle=shingle,
+        seed=seed,
+        threshold=threshold,
+        scheme=scheme,
+        weights=weights,
+    )
+    params["shards_fingerprint"] = _fingerprint(records)
+    params["tokenizer"] = getattr(getattr(tokenizer, "spec", None), "kind", None)
     done = _finished(out, params)
     if done is not None:
         print(f"{out}: MinHash already built with these parameters; skipped")
         return done
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    n_docs = n_empty = n_band_rows = 0
-    sig_writer = pq.ParquetWriter(
-        out / SIGNATURES, signatures_schema(num_perm), compression="none", use_dictionary=False
-    )
-    band_writer = pq.ParquetWriter(out / BANDS, BANDS_SCHEMA, compression="zstd")
     total = sum(int(rec.get("n_docs", 0)) for rec in records) or None
-    with sig_writer, band_writer, numba_threads(workers), progress_bar() as prog:
-        task = prog.add_task("minhash signatures", total=total, unit="doc")
-        for rec in records:
-            for ids, starts, lengths, flat in _chunks(Path(folder) / rec["name"], width):
-                sigs = signatures(
-                    flat,
-                    starts,
-                    lengths,
-                    num_perm=num_perm,
-                    shingle=shingle,
-                    seed=seed,
-                    scheme=scheme,
-                )
-                sig_writer.write_table(signatures_table(ids, sigs), row_group_size=ROW_GROUP)
-                bands = bands_table(ids, sigs, b, r, lengths > 0)
-                band_writer.write_table(bands)
-                n_docs += ids.size
-                n_empty += int(np.count_nonzero(lengths == 0))
-                n_band_rows += bands.num_rows
-                prog.advance(task, ids.size)
-    record = dict(params)
-    record.update(
-        tokenizer=getattr(getattr(tokenizer, "spec", None), "kind", None),
-        n_docs=n_docs,
-        n_empty=n_empty,
-        n_band_rows=n_band_rows,
-        files={name: sha256_file(out / name) for name in (SIGNATURES, BANDS)},
-        sizes={name: (out / name).stat().st_size for name in (SIGNATURES, BANDS)},
-    )
-    write_json(out / RECORD, record)
-    return record
+    chunks = (c for rec in records for c in _chunks(Path(folder) / rec["name"], width))
+    return write_minhash(out, chunks, params, total, workers)

@@ -22,7 +22,6 @@ only resembles a member other than the first is not linked through that bucket.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,10 +31,10 @@ from corpusmap.index.integrity import check_minhash_files
 from corpusmap.index.minhash.signature import estimated_jaccard
 from corpusmap.index.minhash.store import (
     BANDS,
-    MINHASH_DIR,
     SignatureReader,
     duckdb_cursor,
     load_params,
+    minhash_folder,
 )
 from corpusmap.progress import progress_bar
 
@@ -65,11 +64,14 @@ SCHEMA = pa.schema(
 )
 
 
-def candidate_pairs(index_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``x < y`` of documents sharing at least one band bucket (see step 1)."""
+def candidate_pairs(where: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``x < y`` of documents sharing at least one band bucket (see step 1).
+
+    ``where``: an opened index or a folder (see ``store.minhash_folder``).
+    """
     cur = duckdb_cursor()
     try:
-        path = str(Path(index_path) / MINHASH_DIR / BANDS)
+        path = str(minhash_folder(where) / BANDS)
         res = cur.execute(_PAIRS_SQL, {"cap": STAR_CAP, "path": path}).fetchnumpy()
     finally:
         cur.close()
@@ -95,24 +97,25 @@ def self_duplicates(index: Any, threshold: float | None = None) -> pa.Table:
     """Clusters of near-duplicate documents in the index's own corpus.
 
     Args:
-        index: an open ``Index`` built with MinHash.
+        index: an open ``Index`` with MinHash (its own, or a side folder attached
+            with ``open_index(..., minhash=DIR)``).
         threshold: minimum estimated Jaccard for a pair to link (default: build threshold).
 
     Returns:
         Table ``doc_id, cluster_id, cluster_size`` with one row per document in a
         cluster of two or more, ordered by cluster size (largest first), cluster, doc.
     """
-    params = load_params(index.path)
-    check_minhash_files(index.path)  # once per process: never answer from damaged files
+    params = load_params(index)
+    check_minhash_files(minhash_folder(index))  # once per process: never from damaged files
     thr = float(params["threshold"] if threshold is None else threshold)
     with progress_bar() as prog:
         task = prog.add_task("verify near-duplicate pairs", total=None, unit="pair")
-        x, y = candidate_pairs(index.path)
+        x, y = candidate_pairs(index)
         prog.update(task, total=x.size)
         # one pass over the signature file for every document in a pair; memory grows
         # with the number of such documents, not with the corpus
         nodes = np.unique(np.concatenate([x, y]))
-        sigs = SignatureReader(Path(index.path), int(params["num_perm"])).take(nodes)
+        sigs = SignatureReader(index, int(params["num_perm"])).take(nodes)
         xi, yi = np.searchsorted(nodes, x), np.searchsorted(nodes, y)
         ok = np.zeros(x.size, dtype=bool)
         step = 1 << 16

@@ -24,7 +24,6 @@ below the build threshold misses pairs the bands never bring together.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,10 +35,10 @@ from corpusmap.index.minhash.lsh import bands_table
 from corpusmap.index.minhash.signature import signatures_of
 from corpusmap.index.minhash.store import (
     BANDS,
-    MINHASH_DIR,
     SignatureReader,
     duckdb_cursor,
     load_params,
+    minhash_folder,
 )
 from corpusmap.tokenizer.batch import TokenBatch
 
@@ -49,11 +48,11 @@ _ENCODE_BATCH = 1024
 TextLike = str | Sequence[int] | np.ndarray
 
 
-def band_matches(index_path: Path, table: Any) -> tuple[np.ndarray, np.ndarray]:
+def band_matches(where: Any, table: Any) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ``(id, doc_id)`` pairs sharing a bucket, from one DuckDB join.
 
     Args:
-        index_path: the index folder.
+        where: an opened index or a folder (see ``store.minhash_folder``).
         table: Arrow table ``(band, bucket, doc_id)`` whose ``doc_id`` is a query id.
     """
     cur = duckdb_cursor()
@@ -62,7 +61,7 @@ def band_matches(index_path: Path, table: Any) -> tuple[np.ndarray, np.ndarray]:
         res = cur.execute(
             "SELECT DISTINCT q.doc_id AS qid, b.doc_id AS doc_id "
             "FROM q JOIN read_parquet($bands) b ON q.band = b.band AND q.bucket = b.bucket",
-            {"bands": str(Path(index_path) / MINHASH_DIR / BANDS)},
+            {"bands": str(minhash_folder(where) / BANDS)},
         ).fetchnumpy()
     finally:
         cur.close()
@@ -80,12 +79,12 @@ def estimate_pairs(reader: SignatureReader, left: np.ndarray, doc_ids: np.ndarra
 
 
 def query_signatures(
-    index_path: Path, sigs: np.ndarray, threshold: float, keep: np.ndarray | None = None
+    where: Any, sigs: np.ndarray, threshold: float, keep: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates of each query signature with estimated Jaccard >= ``threshold``.
 
     Args:
-        index_path: the index folder.
+        where: an opened index or a folder (see ``store.minhash_folder``).
         sigs: uint32 ``(n_queries, num_perm)`` signatures made with the index's parameters.
         threshold: minimum estimated Jaccard.
         keep: queries to look up (default: all); others get no candidates.
@@ -93,19 +92,17 @@ def query_signatures(
     Returns:
         ``(query, doc_id, estimate)`` arrays, sorted by doc_id.
     """
-    params = load_params(index_path)
+    params = load_params(where)
     if sigs.shape[1] != params["num_perm"]:
         raise CorpusmapError(
             f"signatures have {sigs.shape[1]} permutations, index has {params['num_perm']}"
         )
     keep = np.ones(sigs.shape[0], dtype=bool) if keep is None else keep
     ids = np.arange(sigs.shape[0], dtype=np.int64)
-    qid, doc = band_matches(
-        index_path, bands_table(ids, sigs, params["bands"], params["rows"], keep)
-    )
+    qid, doc = band_matches(where, bands_table(ids, sigs, params["bands"], params["rows"], keep))
     order = np.argsort(doc, kind="stable")
     qid, doc = qid[order], doc[order]
-    est = estimate_pairs(SignatureReader(Path(index_path), sigs.shape[1]), sigs[qid], doc)
+    est = estimate_pairs(SignatureReader(where, sigs.shape[1]), sigs[qid], doc)
     ok = est >= threshold
     return qid[ok], doc[ok], est[ok]
 
@@ -170,7 +167,8 @@ def near_duplicates(
     """Corpus documents near-duplicating each text, by MinHash LSH (see module docstring).
 
     Args:
-        index: an open ``corpusmap.index.index.Index`` built with MinHash.
+        index: an open ``Index`` with MinHash: built with it, or opened with
+            ``open_index(..., minhash=DIR)`` (a side folder; any index, foreign too).
         texts: a text or token-id array, or a list of them (answered in one batch).
         threshold: minimum Jaccard (default: the threshold the index was built for).
         limit: most documents returned per text (None: all).
@@ -182,8 +180,8 @@ def near_duplicates(
         ``exact_jaccard`` (with ``exact``), ``id``, ``source``, ``row``, ``meta``. One
         list for a single text, a list of lists for a list of texts.
     """
-    params = load_params(index.path)
-    check_minhash_files(index.path)  # once per process: never answer from damaged files
+    params = load_params(index)
+    check_minhash_files(minhash_folder(index))  # once per process: never from damaged files
     thr = float(params["threshold"] if threshold is None else threshold)
     if not 0.0 <= thr <= 1.0:
         raise CorpusmapError(f"threshold must be between 0 and 1, got {thr}")
@@ -194,7 +192,7 @@ def near_duplicates(
     )
     floor = max(0.0, thr - 3 * np.sqrt(thr * (1 - thr) / num_perm)) if exact else thr
     keep = np.array([x.size > 0 for x in items], dtype=bool)
-    qid, doc, est = query_signatures(index.path, sigs, floor, keep)
+    qid, doc, est = query_signatures(index, sigs, floor, keep)
     exact_j = None
     if exact:
         exact_j = _exact_scores(index, items, qid, doc, n)
@@ -219,12 +217,19 @@ def _metadata(index: Any, doc_ids: np.ndarray) -> dict[int, dict[str, Any]]:
 
     import pyarrow as pa
 
+    from corpusmap.index.shard import Shard
+
     ids = np.unique(np.asarray(doc_ids, dtype=np.int64))
     firsts = np.array([s.first_doc_id for s in index.shards], dtype=np.int64)
     which = np.searchsorted(firsts, ids, side="right") - 1
     out: dict[int, dict[str, Any]] = {}
     for k in np.unique(which).tolist():
         shard, sel = index.shards[k], ids[which == k]
+        if not isinstance(shard, Shard):  # a foreign shard: its own record per document
+            for d in sel.tolist():
+                rec = shard.doc_record(d - shard.first_doc_id)
+                out[d] = {key: rec[key] for key in ("id", "source", "row", "meta")}
+            continue
         rows = shard.docs.take(pa.array(sel - shard.first_doc_id))
         for d, row in zip(
             sel.tolist(), rows.select(["id", "source", "row", "meta"]).to_pylist(), strict=True

@@ -1,6 +1,9 @@
-"""The MinHash files inside an index folder, and reading them back.
+"""The MinHash files of an index, and reading them back.
 
-Layout (``NAME/minhash/``)::
+They lie in ``NAME/minhash/`` (built with the index) or in a side folder made by
+``corpusmap index minhash`` (``side_folder.py``; the same files, and ``minhash.json``
+also names the index they belong to). ``minhash_folder`` says which one a reader uses.
+Layout::
 
     signatures.parquet  doc_id int64, hashvalues fixed_size_list<uint32>[num_perm]
                         (rows in doc_id order, row groups of ROW_GROUP docs,
@@ -77,22 +80,42 @@ def list_values(column: pa.ChunkedArray | pa.Array, width: int) -> np.ndarray:
     )
 
 
-def load_params(index_path: Path) -> dict[str, Any]:
-    """The build record of an index's MinHash (``minhash.json``); an error if it has none."""
-    path = Path(index_path) / MINHASH_DIR / RECORD
+def minhash_folder(where: Any) -> Path:
+    """The folder holding the MinHash files of ``where``.
+
+    ``where`` is an opened index (its side folder when one was attached with
+    ``open_index(..., minhash=DIR)``, else its own ``NAME/minhash``), or a path: a
+    folder that holds ``minhash.json`` itself (a side folder, or ``NAME/minhash``) or
+    an index folder.
+    """
+    if isinstance(where, str | os.PathLike):
+        path = Path(where)
+        return path if (path / RECORD).is_file() else path / MINHASH_DIR
+    side = getattr(where, "minhash_dir", None)
+    return Path(side) if side is not None else Path(where.path) / MINHASH_DIR
+
+
+def load_params(where: Any) -> dict[str, Any]:
+    """The build record (``minhash.json``) of an index's MinHash; an error if it has none.
+
+    ``where``: as in ``minhash_folder``.
+    """
+    path = minhash_folder(where) / RECORD
     if not path.is_file():
+        name = where if isinstance(where, str | os.PathLike) else where.path
         raise IndexFormatError(
-            f"{index_path} has no MinHash near-duplicate index ({path} missing); rebuild it "
-            "without --no-minhash (`corpusmap index build ... --force`)"
+            f"{name} has no MinHash near-duplicate index ({path} missing); make one beside "
+            f"it with `corpusmap index minhash {name} --out DIR` and pass --minhash DIR, "
+            "or rebuild our index without --no-minhash"
         )
     try:
         params: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise IndexFormatError(f"{path}: not valid JSON ({exc}); rebuild the index") from exc
+        raise IndexFormatError(f"{path}: not valid JSON ({exc}); rebuild the MinHash") from exc
     if params.get("format") != FORMAT or params.get("format_version") != VERSION:
         raise IndexFormatError(
             f"{path}: MinHash format {params.get('format')!r} v{params.get('format_version')}, "
-            f"this corpusmap reads {FORMAT!r} v{VERSION}; rebuild the index"
+            f"this corpusmap reads {FORMAT!r} v{VERSION}; rebuild the MinHash"
         )
     return params
 
@@ -100,8 +123,8 @@ def load_params(index_path: Path) -> dict[str, Any]:
 class SignatureReader:
     """Random access to stored signatures by doc id, one row group at a time."""
 
-    def __init__(self, index_path: Path, num_perm: int) -> None:
-        self.path = Path(index_path) / MINHASH_DIR / SIGNATURES
+    def __init__(self, where: Any, num_perm: int) -> None:
+        self.path = minhash_folder(where) / SIGNATURES
         self.num_perm = num_perm
         try:
             self.file = pq.ParquetFile(self.path)

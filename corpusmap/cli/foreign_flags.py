@@ -1,0 +1,44 @@
+"""``--tokenizer`` and ``--cache-dir``: the flags opening a foreign (infini-gram) folder needs.
+
+Shared by every command that opens an index (``cli/index.py``, ``cli/minhash.py``,
+``cli/pipeline.py``), so the flags read the same everywhere. ``minhash_dir_option`` is
+the ``--minhash DIR`` flag (a MinHash side folder) of ``near-dups``, ``dups`` and
+``classify``. What it leaves out: commands that build an index take neither.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+_foreign_opts = [
+    click.option(
+        "--tokenizer",
+        default=None,
+        help="infini-gram u16/u32 folders: the tokenizer they were built with "
+        "(tokenizer.json, model folder, ids:N...); our indexes: refuse another one.",
+    ),
+    click.option(
+        "--cache-dir",
+        default=None,
+        type=click.Path(file_okay=False),
+        help="Side files of a foreign index (default ~/.cache/corpusmap/<hash>).",
+    ),
+]
+
+minhash_dir_option = click.option(
+    "--minhash",
+    "minhash",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="MinHash side folder made for this index by `corpusmap index minhash` "
+    "(default: the index's own MinHash).",
+)
+
+
+def foreign_options(fn: Any) -> Any:
+    """Add ``--tokenizer`` and ``--cache-dir`` to a command."""
+    for opt in reversed(_foreign_opts):
+        fn = opt(fn)
+    return fn
