@@ -8,7 +8,7 @@ TORCH  ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test test-slow test-all lint format bench clean
+.PHONY: install demo test test-fast test-slow test-all lint format bench clean
 
 # Two stamps: the demo needs only the gen, demo and explorer extras; tests add dev and bench.
 $(VENV)/.demo-installed: pyproject.toml
@@ -28,14 +28,19 @@ install: $(VENV)/.installed
 demo: $(VENV)/.demo-installed
 	$(VENV)/bin/corpusmap demo --out demo
 
+# What CI runs: the fast default suite, then the slow end-to-end runs (real model,
+# demo, validation, infini-gram's indexer, Ray node loss, kill -9 chaos).
 test: install
+	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -m slow
+
+test-fast: install
 	$(VENV)/bin/pytest -q
 
 test-slow: install
 	$(VENV)/bin/pytest -q -m slow
 
-test-all: install
-	$(VENV)/bin/pytest -q -m "slow or not slow"
+test-all: test
 
 lint: install
 	$(VENV)/bin/ruff check corpusmap tests scripts
