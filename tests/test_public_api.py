@@ -53,7 +53,8 @@ def test_fresh_interpreter_from_import() -> None:
 
 
 def test_imports_run_one_way() -> None:
-    """match -> patterns, never back; no stage outside index/ imports the index kernels."""
+    """match -> patterns, never back; no stage outside index/ imports the index kernels or
+    maps token ids to ``unknown`` itself (``TokenBatch.clipped`` through the index does)."""
     import pathlib
     import re
 
@@ -68,3 +69,5 @@ def test_imports_run_one_way() -> None:
             assert "corpusmap.match" not in text, f"{rel} imports the match stage"
         if not rel.startswith("index/"):
             assert not kernel_import.search(text), f"{rel} imports the index kernels"
+        if not rel.startswith(("index/", "tokenizer/")):  # ids -> unknown in one place
+            assert not re.search(r"\.unknown\b", text), f"{rel} maps ids to unknown itself"

@@ -30,10 +30,10 @@ def tokens_of(ix: Any, text: str) -> np.ndarray:
         raise BadRequest("give a text to look up: ?q=...")
     if len(text) > MAX_QUERY:
         raise BadRequest(f"query text too long ({len(text):,} characters, at most {MAX_QUERY:,})")
-    toks = np.asarray(ix.tokenizer.encode(text), dtype=np.int64)
+    toks = ix.encode(text)  # the index's own tokenizer; ids it cannot hold become unknown
     if toks.size == 0:
         raise BadRequest("the text has no tokens for this index's tokenizer")
-    return np.where((toks >= 0) & (toks < ix.unknown), toks, ix.unknown)
+    return toks
 
 
 def limit_of(raw: str | None, default: int = 10) -> int:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from corpusmap.explorer import ask
 from corpusmap.explorer.spans import Span, render_spans, token_offsets
 from corpusmap.explorer.state import BadRequest, Explorer, NotFound, quote
@@ -127,8 +125,7 @@ def span_sources(
     ix = ex.index(name)
     if ix is None:
         raise BadRequest(f"no corpus index for {name}: pass --index DIR")
-    toks = np.asarray(ix.tokenizer.encode(row.get("output") or ""), dtype=np.int64)
-    toks = np.where((toks >= 0) & (toks < ix.unknown), toks, ix.unknown)
+    toks = ix.encode(row.get("output") or "")
     if start < 0 or length <= 0 or start + length > toks.size:
         raise BadRequest(
             f"span [{start}, {start + length}) is outside the output's {toks.size} tokens"
