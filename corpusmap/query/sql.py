@@ -121,20 +121,27 @@ def connect(
             if not files:
                 continue
             try:
-                cols = con.execute(
-                    f"SELECT DISTINCT name FROM parquet_schema({_files(files)})"
+                schema = con.execute(
+                    f"SELECT file_name, name, duckdb_type FROM parquet_schema({_files(files)})"
                 ).fetchall()
             except duckdb.Error as exc:
                 raise CorpusmapError(
                     f"{folder / table}: unreadable Parquet part ({sql_error(exc)}); "
                     "rerun `corpusmap classify --force`"
                 ) from exc
+            cols = {(col,) for _, col, _ in schema}
             model = (
                 "" if table != "generations" or ("model",) in cols else ", NULL::VARCHAR AS model"
             )
+            # union_by_name reads every part's schema on every query (~4x slower on 500
+            # parts): only when the parts differ (e.g. a column that is all-null in one)
+            per_file: dict[str, set[tuple[str, str]]] = {}
+            for file, col, kind in schema:
+                per_file.setdefault(file, set()).add((col, kind))
+            mixed = len({frozenset(v) for v in per_file.values()}) > 1
             src = (
                 f"SELECT {_lit(Path(name))} AS results, *{model} "
-                f"FROM read_parquet({_files(files)}, union_by_name=true)"
+                f"FROM read_parquet({_files(files)}, union_by_name={str(mixed).lower()})"
             )
             con.execute(f"CREATE VIEW {_quote(name)}.{table} AS {src}")
             unions[table].append(f"SELECT * FROM {_quote(name)}.{table}")

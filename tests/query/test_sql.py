@@ -123,3 +123,22 @@ def test_cli_formats(results, tmp_path) -> None:
     assert res.exit_code == 0 and pq.read_table(out).num_rows > 0
     res = run(cli, ["sql", str(results[0]), "DELETE FROM spans"])
     assert res.exit_code == 1 and "only read queries" in res.output
+
+
+def test_parts_with_different_columns_are_read_by_name(tmp_path) -> None:
+    """Parts whose columns differ (e.g. written by another corpusmap version before a
+    resume) still read as one view, matched by name; uniform parts take the plain scan."""
+    ix = open_index(
+        build_from_docs(tmp_path, ["a b c d e f g h", "a b c x y z"], tokenizer="words")
+    )
+    rows = [{"gen_id": str(k), "prompt": "a b", "output": "c d e f g"} for k in range(4)]
+    out = tmp_path / "r"
+    classify(pa.Table.from_pylist(rows), ix, out, min_span=2, minhash=False, patterns=False,
+             shard_rows=2)  # fmt: skip
+    uniform = sql([out], "SELECT gen_id FROM generations ORDER BY gen_id").fetchall()
+    assert uniform == [("0",), ("1",), ("2",), ("3",)]
+    second = out / "generations" / "part-00001.parquet"
+    part = pq.read_table(second)
+    pq.write_table(part.append_column("temperature", pa.array([0.5, 0.7])), second)
+    got = sql([out], "SELECT gen_id, temperature FROM generations ORDER BY gen_id").fetchall()
+    assert got == [("0", None), ("1", None), ("2", 0.5), ("3", 0.7)]
