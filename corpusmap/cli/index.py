@@ -69,6 +69,16 @@ _foreign_opts = [
 ]
 
 
+ray_option = click.option(
+    "--ray",
+    "ray",
+    default=None,
+    metavar="local|ADDRESS",
+    help="Run on Ray: `local` starts Ray on this machine, an address (auto, ray://host:10001, "
+    "host:6379) joins a cluster. Needs pip install 'corpusmap[ray]'.",
+)
+
+
 def foreign_options(fn: Any) -> Any:
     """``--tokenizer`` and ``--cache-dir``: what opening a foreign (infini-gram) folder needs."""
     for opt in reversed(_foreign_opts):
@@ -98,11 +108,11 @@ def query_options(fn: Any) -> Any:
 @click.option("--lines", is_flag=True, help="Text files: one document per line.")
 @click.option(
     "--shard-tokens",
-    default=DEFAULT_SHARD_TOKENS,
-    show_default=True,
+    default=None,
     type=int,
     help="Tokens per shard, one separator per document included; a shard closes at the "
-    "first document that reaches it.",
+    f"first document that reaches it. Default: one shard per core for corpora of 4M tokens "
+    f"or more, each at most {DEFAULT_SHARD_TOKENS:,} (`index info` shows the rule used).",
 )
 @click.option("--workers", default=None, type=int, help="Processes (default: all cores).")
 @click.option(
@@ -117,6 +127,7 @@ def query_options(fn: Any) -> Any:
 @click.option("--eod-id", type=int, default=None, help="Pre-tokenized inputs: end-of-document id.")
 @click.option("--no-minhash", is_flag=True, help="Skip the MinHash near-duplicate index.")
 @click.option("--force", is_flag=True, help="Replace an existing index built differently.")
+@ray_option
 def build_cmd(sources: tuple[str, ...], out: str, no_minhash: bool, **kw: Any) -> None:
     """Build an index over SOURCE files/folders (or `embedded`) into --out."""
     path = build_index(list(sources), out, minhash=not no_minhash, **kw)
@@ -157,6 +168,9 @@ def info_cmd(path: str, as_json: bool, tokenizer: str | None, cache_dir: str | N
             f"{rs.get('errors_skipped', 0)} bad records"
         )
         click.echo(f"minhash    {'yes' if d.get('minhash') else 'no'}")
+        if d.get("sharding"):
+            sh = d["sharding"]
+            click.echo(f"sharding   {sh['shard_tokens']:,} tokens per shard ({sh['rule']})")
         if d.get("cache_dir"):
             click.echo(f"cache      {d['cache_dir']}")
 
