@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from corpusmap.cli.index import foreign_options
+from corpusmap.cli.index import foreign_options, ray_option
 from corpusmap.cli.pattern_flags import collect_pattern_options, pattern_options
 from corpusmap.errors import CorpusmapError
 
@@ -79,6 +79,7 @@ def prompts_cmd(
     "--shard-rows", default=2000, show_default=True, help="Generations per resumable shard."
 )
 @click.option("--force", is_flag=True, help="Replace results made from other inputs.")
+@ray_option
 @pattern_options
 @foreign_options
 def classify_cmd(
