@@ -16,6 +16,7 @@ import click
 import numpy as np
 
 from corpusmap.cli.minhash import dups_cmd, near_dups_cmd
+from corpusmap.cli.options import ray_option
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
 from corpusmap.index.index import Index, open_index
 from corpusmap.index.verify import verify_index
@@ -52,6 +53,7 @@ _query_opts = [
     ),
     click.option("--tokens", is_flag=True, help="TEXT is whitespace-separated token ids."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ray_option,
 ]
 _foreign_opts = [
     click.option(
@@ -67,16 +69,6 @@ _foreign_opts = [
         help="Side files of a foreign index (default ~/.cache/corpusmap/<hash>).",
     ),
 ]
-
-
-ray_option = click.option(
-    "--ray",
-    "ray",
-    default=None,
-    metavar="local|ADDRESS",
-    help="Run on Ray: `local` starts Ray on this machine, an address (auto, ray://host:10001, "
-    "host:6379) joins a cluster. Needs pip install 'corpusmap[ray]'.",
-)
 
 
 def foreign_options(fn: Any) -> Any:
@@ -216,9 +208,10 @@ def count_cmd(
     as_json: bool,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Count occurrences of each TEXT (an n-gram) in the corpus."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir, ray)
     qs = _queries(ix, texts, file, tokens)
     counts = cast(list[int], ix.count(qs))
     rows = [
@@ -245,9 +238,10 @@ def locate_cmd(
     limit: int,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Where each TEXT occurs: document id, offset (in tokens) and document metadata."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir, ray)
     qs = _queries(ix, texts, file, tokens)
     hits = ix.locate(qs, limit=limit)
 
@@ -275,9 +269,10 @@ def ntd_cmd(
     limit: int,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Next-token distribution after each TEXT (backing off to its longest suffix that occurs)."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir, ray)
     qs = _queries(ix, texts, file, tokens)
     res = ix.ntd(qs, limit=limit)
 
@@ -302,9 +297,10 @@ def match_cmd(
     as_json: bool,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Matching statistics of each TEXT: per position, the longest corpus match starting there."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir, ray)
     qs = _queries(ix, texts, file, tokens)
     stats = cast(list[np.ndarray], ix.matching_statistics(qs))
     longest = cast(list[dict[str, int]], ix.longest_match(qs))
@@ -332,12 +328,18 @@ def match_cmd(
 @click.argument("path", metavar="DIR", type=click.Path(file_okay=False))
 @click.argument("doc_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with metadata.")
+@ray_option
 @foreign_options
 def document_cmd(
-    path: str, doc_id: int, as_json: bool, tokenizer: str | None, cache_dir: str | None
+    path: str,
+    doc_id: int,
+    as_json: bool,
+    tokenizer: str | None,
+    cache_dir: str | None,
+    ray: str | None = None,
 ) -> None:
     """Print a document's text by its doc_id."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir, ray)
     rec = ix.document_info(doc_id)
     rec["text"] = ix.document(doc_id)
     _emit(rec, as_json, lambda r: click.echo(r["text"]))

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import click
 
+from corpusmap.cli.options import ray_option
 from corpusmap.errors import InputError
 
 
@@ -70,6 +71,7 @@ def _snippet(ix: Any, doc_id: int, width: int = 48) -> str:
 @click.option("--exact", is_flag=True, help="Also compute exact shingle Jaccard; filter by it.")
 @click.option("--workers", default=1, show_default=True, help="Tokenizer processes (big --file).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list per text).")
+@ray_option
 def near_dups_cmd(
     index: str,
     texts: tuple[str, ...],
@@ -81,6 +83,7 @@ def near_dups_cmd(
     exact: bool,
     workers: int,
     as_json: bool,
+    ray: str | None = None,
 ) -> None:
     """Corpus documents that near-duplicate each TEXT (MinHash LSH, estimated Jaccard)."""
     from corpusmap.index.index import open_index
@@ -91,7 +94,7 @@ def near_dups_cmd(
         raise click.UsageError("give at least one TEXT or --file")
     if tokens:
         items = [[int(t) for t in s.split()] for s in items]
-    ix = open_index(index)
+    ix = open_index(index, ray=ray)
     found = near_duplicates(
         ix, items, threshold=threshold, limit=limit, exact=exact, workers=workers
     )

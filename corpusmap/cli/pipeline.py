@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from corpusmap.cli.index import foreign_options, ray_option
+from corpusmap.cli.index import foreign_options
+from corpusmap.cli.options import ray_option
 from corpusmap.cli.pattern_flags import collect_pattern_options, pattern_options
 from corpusmap.errors import CorpusmapError
 

@@ -38,15 +38,22 @@ def open_index(
     path: str | os.PathLike,
     tokenizer: str | None = None,
     cache_dir: str | os.PathLike | None = None,
+    ray: str | None = None,
 ) -> Index:
     """Open an index folder: ours, or an infini-gram one (``index/foreign``).
 
     With ``tokenizer``, our index refuses queries if it was built with another one; an
     infini-gram u16/u32 folder needs it (it stores none). ``cache_dir`` holds side
-    files of a foreign index (default ``~/.cache/corpusmap/<hash>``).
+    files of a foreign index (default ``~/.cache/corpusmap/<hash>``). With ``ray``
+    (``"local"`` or a cluster address) the shards are served by Ray actors on the
+    nodes that hold them (``ray_served.RayIndex``): same methods, same answers.
     """
     from corpusmap.index.foreign.infinigram import InfiniGramIndex, is_infinigram
 
+    if ray is not None:
+        from corpusmap.index.ray_served import RayIndex
+
+        return RayIndex(path, tokenizer, ray=ray)
     if is_infinigram(path):
         return InfiniGramIndex(path, tokenizer, cache_dir)
     return Index(path, tokenizer)
@@ -68,8 +75,14 @@ class Index:
                 f"not {tokenizer!r}; query it with its own tokenizer (omit --tokenizer) or "
                 "build an index with the one you need"
             )
+        self._first_ids = np.array(
+            [int(r["first_doc_id"]) for r in self.manifest["shards"]], dtype=np.int64
+        )
+        self._open_shards()
+
+    def _open_shards(self) -> None:
+        """Memory-map every shard (a Ray-served index leaves them to its actors)."""
         self.shards = [Shard(self.path / r["name"], r, self.width) for r in self.manifest["shards"]]
-        self._first_ids = np.array([s.first_doc_id for s in self.shards], dtype=np.int64)
 
     def _same_tokenizer(self, spec: str) -> bool:
         """Whether ``spec`` names this index's tokenizer (``words`` is learnt per corpus)."""
