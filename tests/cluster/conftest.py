@@ -11,12 +11,17 @@ shut down in a finalizer.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
+
+from tests.generation.conftest import tiny_model  # noqa: F401 (the tiny model, built once)
 
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every node binds 127.0.0.1
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+# Ray workers inherit the environment Ray starts with: keep their model-hash cache private
+os.environ.setdefault("CORPUSMAP_CACHE", tempfile.mkdtemp(prefix="corpusmap-ray-cache-"))
 
 ray = pytest.importorskip("ray")
 
