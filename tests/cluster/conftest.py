@@ -15,8 +15,6 @@ import tempfile
 
 import pytest
 
-from tests.generation.conftest import tiny_model  # noqa: F401 (the tiny model, built once)
-
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every node binds 127.0.0.1
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
@@ -62,3 +60,11 @@ def ray_cluster():
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    """The seeded tiny Llama of tests/generation (its own folder: that suite names its own)."""
+    from tests.generation.tiny import build_tiny_model
+
+    return str(build_tiny_model(tmp_path_factory.mktemp("ray-tiny-llama")))
