@@ -39,11 +39,11 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
-        ix = open_index(args.folder, args.tokenizer, cache)
+        ix = open_index(args.folder, args.tokenizer, cache_dir=cache)
         ix.count([[1]])  # builds the first-token table (saved in the cache)
         cold = time.perf_counter() - t
         t = time.perf_counter()
-        ix = open_index(args.folder, args.tokenizer, cache)
+        ix = open_index(args.folder, args.tokenizer, cache_dir=cache)
         ix.count([[1]])
         warm = time.perf_counter() - t
     print(f"open: {warm:.3f} s with the cache warm; {cold:.3f} s the first time (table build)")

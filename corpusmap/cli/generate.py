@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from corpusmap.cli.options import ray_option
+
 
 @click.command("generate")
 @click.option("--model", required=True, help="Model folder, .gguf file, 'smollm2' or hub name.")
@@ -35,6 +37,7 @@ import click
 @click.option("--new-run", is_flag=True, help="Add a run with new parameters to the store.")
 @click.option("--part-rows", default=None, type=int, help="Rows per Parquet part.")
 @click.option("--dtype", default=None, help="bfloat16 | float16 | float32 (default by device).")
+@ray_option
 def generate_cmd(**kwargs: object) -> None:
     """Generate outputs for every prompt into a resumable Parquet store.
 

@@ -15,8 +15,8 @@ from typing import Any, cast
 import click
 import numpy as np
 
-from corpusmap.cli.foreign_flags import foreign_options
 from corpusmap.cli.minhash import dups_cmd, minhash_cmd, near_dups_cmd
+from corpusmap.cli.options import foreign_options, ray_option
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
 from corpusmap.index.index import Index, open_index
 from corpusmap.index.verify import verify_index
@@ -53,6 +53,7 @@ _query_opts = [
     ),
     click.option("--tokens", is_flag=True, help="TEXT is whitespace-separated token ids."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ray_option,
 ]
 
 
@@ -78,11 +79,11 @@ def query_options(fn: Any) -> Any:
 @click.option("--lines", is_flag=True, help="Text files: one document per line.")
 @click.option(
     "--shard-tokens",
-    default=DEFAULT_SHARD_TOKENS,
-    show_default=True,
+    default=None,
     type=int,
     help="Tokens per shard, one separator per document included; a shard closes at the "
-    "first document that reaches it.",
+    f"first document that reaches it. Default: one shard per core for corpora of 4M tokens "
+    f"or more, each at most {DEFAULT_SHARD_TOKENS:,} (`index info` shows the rule used).",
 )
 @click.option("--workers", default=None, type=int, help="Processes (default: all cores).")
 @click.option(
@@ -97,6 +98,7 @@ def query_options(fn: Any) -> Any:
 @click.option("--eod-id", type=int, default=None, help="Pre-tokenized inputs: end-of-document id.")
 @click.option("--no-minhash", is_flag=True, help="Skip the MinHash near-duplicate index.")
 @click.option("--force", is_flag=True, help="Replace an existing index built differently.")
+@ray_option
 def build_cmd(sources: tuple[str, ...], out: str, no_minhash: bool, **kw: Any) -> None:
     """Build an index over SOURCE files/folders (or `embedded`) into --out."""
     path = build_index(list(sources), out, minhash=not no_minhash, **kw)
@@ -113,7 +115,7 @@ def build_cmd(sources: tuple[str, ...], out: str, no_minhash: bool, **kw: Any) -
 @foreign_options
 def info_cmd(path: str, as_json: bool, tokenizer: str | None, cache_dir: str | None) -> None:
     """Show what an index holds and how it was built (or, for infini-gram, what it tells)."""
-    info = open_index(path, tokenizer, cache_dir).info()
+    info = open_index(path, tokenizer, cache_dir=cache_dir).info()
 
     def render(d: dict[str, Any]) -> None:
         tok = d["tokenizer"]
@@ -137,6 +139,9 @@ def info_cmd(path: str, as_json: bool, tokenizer: str | None, cache_dir: str | N
             f"{rs.get('errors_skipped', 0)} bad records"
         )
         click.echo(f"minhash    {'yes' if d.get('minhash') else 'no'}")
+        if d.get("sharding"):
+            sh = d["sharding"]
+            click.echo(f"sharding   {sh['shard_tokens']:,} tokens per shard ({sh['rule']})")
         if d.get("cache_dir"):
             click.echo(f"cache      {d['cache_dir']}")
         if "block_checksums" in d:  # our indexes (a foreign folder has no checksums)
@@ -169,7 +174,7 @@ def verify_cmd(path: str, sample: int, tokenizer: str | None, cache_dir: str | N
     from corpusmap.index.foreign.verify import verify_infinigram
 
     if is_infinigram(path):
-        res = verify_infinigram(open_index(path, tokenizer, cache_dir), sample=sample)
+        res = verify_infinigram(open_index(path, tokenizer, cache_dir=cache_dir), sample=sample)
     else:
         res = verify_index(path, sample=sample)
     for p in res["problems"]:
@@ -192,9 +197,10 @@ def count_cmd(
     as_json: bool,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Count occurrences of each TEXT (an n-gram) in the corpus."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir=cache_dir, ray=ray)
     qs = _queries(ix, texts, file, tokens)
     counts = cast(list[int], ix.count(qs))
     rows = [
@@ -221,9 +227,10 @@ def locate_cmd(
     limit: int,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Where each TEXT occurs: document id, offset (in tokens) and document metadata."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir=cache_dir, ray=ray)
     qs = _queries(ix, texts, file, tokens)
     hits = ix.locate(qs, limit=limit)
 
@@ -251,9 +258,10 @@ def ntd_cmd(
     limit: int,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Next-token distribution after each TEXT (backing off to its longest suffix that occurs)."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir=cache_dir, ray=ray)
     qs = _queries(ix, texts, file, tokens)
     res = ix.ntd(qs, limit=limit)
 
@@ -278,9 +286,10 @@ def match_cmd(
     as_json: bool,
     tokenizer: str | None = None,
     cache_dir: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Matching statistics of each TEXT: per position, the longest corpus match starting there."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir=cache_dir, ray=ray)
     qs = _queries(ix, texts, file, tokens)
     stats = cast(list[np.ndarray], ix.matching_statistics(qs))
     longest = cast(list[dict[str, int]], ix.longest_match(qs))
@@ -308,12 +317,18 @@ def match_cmd(
 @click.argument("path", metavar="DIR", type=click.Path(file_okay=False))
 @click.argument("doc_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with metadata.")
+@ray_option
 @foreign_options
 def document_cmd(
-    path: str, doc_id: int, as_json: bool, tokenizer: str | None, cache_dir: str | None
+    path: str,
+    doc_id: int,
+    as_json: bool,
+    tokenizer: str | None,
+    cache_dir: str | None,
+    ray: str | None = None,
 ) -> None:
     """Print a document's text by its doc_id."""
-    ix = open_index(path, tokenizer, cache_dir)
+    ix = open_index(path, tokenizer, cache_dir=cache_dir, ray=ray)
     rec = ix.document_info(doc_id)
     rec["text"] = ix.document(doc_id)
     _emit(rec, as_json, lambda r: click.echo(r["text"]))

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import click
 
-from corpusmap.cli.foreign_flags import foreign_options, minhash_dir_option
+from corpusmap.cli.options import foreign_options, minhash_dir_option, ray_option
 from corpusmap.errors import InputError
 
 
@@ -74,6 +74,7 @@ def _snippet(ix: Any, doc_id: int, width: int = 48) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list per text).")
 @minhash_dir_option
 @foreign_options
+@ray_option
 def near_dups_cmd(
     index: str,
     texts: tuple[str, ...],
@@ -88,6 +89,7 @@ def near_dups_cmd(
     minhash: str | None,
     tokenizer: str | None,
     cache_dir: str | None,
+    ray: str | None = None,
 ) -> None:
     """Corpus documents that near-duplicate each TEXT (MinHash LSH, estimated Jaccard)."""
     from corpusmap.index.index import open_index
@@ -98,7 +100,7 @@ def near_dups_cmd(
         raise click.UsageError("give at least one TEXT or --file")
     if tokens:
         items = [[int(t) for t in s.split()] for s in items]
-    ix = open_index(index, tokenizer, cache_dir, minhash=minhash)
+    ix = open_index(index, tokenizer, cache_dir=cache_dir, minhash=minhash, ray=ray)
     found = near_duplicates(
         ix, items, threshold=threshold, limit=limit, exact=exact, workers=workers
     )
@@ -158,7 +160,7 @@ def dups_cmd(
     from corpusmap.index.index import open_index
     from corpusmap.index.minhash.dups import self_duplicates
 
-    ix = open_index(index, tokenizer, cache_dir, minhash=minhash)
+    ix = open_index(index, tokenizer, cache_dir=cache_dir, minhash=minhash)
     table = self_duplicates(ix, threshold=threshold)
     if out:
         pq.write_table(table, out)
@@ -224,7 +226,7 @@ def minhash_cmd(
     from corpusmap.index.index import open_index
     from corpusmap.index.minhash.side_folder import build_minhash_for
 
-    ix = open_index(index, tokenizer, cache_dir)
+    ix = open_index(index, tokenizer, cache_dir=cache_dir)
     rec = build_minhash_for(
         ix,
         out,

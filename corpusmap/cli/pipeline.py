@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from corpusmap.cli.foreign_flags import foreign_options, minhash_dir_option
+from corpusmap.cli.options import foreign_options, minhash_dir_option, ray_option
 from corpusmap.cli.pattern_flags import collect_pattern_options, pattern_options
 from corpusmap.errors import CorpusmapError
 
@@ -58,7 +58,7 @@ def prompts_cmd(
     from corpusmap.prompts import make_prompts
 
     kw["sources"] = kw["sources"].split(",") if kw["sources"] else None
-    table = make_prompts(open_index(index, tokenizer, cache_dir), out=out, **kw)
+    table = make_prompts(open_index(index, tokenizer, cache_dir=cache_dir), out=out, **kw)
     noisy = sum(v is not None for v in table.column("noise").to_pylist())
     sweep = f" ({noisy} of them perturbed)" if noisy else ""
     click.echo(f"{out}: {table.num_rows} prompts{sweep}")
@@ -91,6 +91,7 @@ def prompts_cmd(
     "--shard-rows", default=2000, show_default=True, help="Generations per resumable shard."
 )
 @click.option("--force", is_flag=True, help="Replace results made from other inputs.")
+@ray_option
 @pattern_options
 @foreign_options
 def classify_cmd(
@@ -103,7 +104,12 @@ def classify_cmd(
     if coverage_lengths:
         kw["coverage_lengths"] = [int(x) for x in coverage_lengths.split(",")]
     thresholds = collect_pattern_options(kw)
-    ix = open_index(kw.pop("index"), kw.pop("tokenizer"), kw.pop("cache_dir"), kw.pop("minhash"))
+    ix = open_index(
+        kw.pop("index"),
+        kw.pop("tokenizer"),
+        cache_dir=kw.pop("cache_dir"),
+        minhash=kw.pop("minhash"),
+    )
     out = classify(
         generations,
         ix,

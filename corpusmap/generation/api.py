@@ -104,6 +104,7 @@ def generate(
     new_run: bool = False,
     part_rows: int | None = None,
     dtype: str | None = None,
+    ray: str | None = None,
 ) -> GenerationStore:
     """Generate ``num_samples`` outputs per prompt into the Parquet store ``out``.
 
@@ -130,6 +131,8 @@ def generate(
         new_run: allow a run with new parameters in an existing store (folder ``run=N``).
         part_rows: rows per Parquet part (default ``max(256, 4 * batch_size)``).
         dtype: override the model dtype (``bfloat16``/``float16``/``float32``).
+        ray: ``"local"`` or a cluster address: parts are generated as Ray tasks, one
+            model replica per GPU (or CPU slot), rows exactly once (``ray_generate``).
 
     Returns:
         The store; ``store.summary`` says what this call wrote and skipped.
@@ -188,8 +191,23 @@ def generate(
                 bar.advance(rows_task, n_rows)
                 bar.advance(tok_task, n_tokens)
 
-            for start in range(0, len(todo), chunk):
-                items = todo[start : start + chunk]
+            if ray is not None and todo:
+                from corpusmap import ray_runtime
+                from corpusmap.generation.ray_generate import generate_on_ray
+
+                args = (model, engine, sampling, batch_size, device, dtype)
+                counted: list[int] = []
+
+                def on_part(n_rows: int, n_tokens: int) -> None:
+                    counted.append(n_tokens)
+                    on_batch(n_rows, n_tokens)
+
+                with ray_runtime.session(ray) as rt:
+                    generate_on_ray(rt, writer, pset, todo, chunk, args, params, shared, on_part)
+                written, tokens = len(todo), sum(counted)
+            local_todo = todo if ray is None else []
+            for start in range(0, len(local_todo), chunk):
+                items = local_todo[start : start + chunk]
                 table = _generate_part(pset, items, tokenizer, params, backend, shared, on_batch)
                 writer.write_part(table)
                 written += table.num_rows

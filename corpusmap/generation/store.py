@@ -198,12 +198,16 @@ class RunWriter:
         name = f"part-{self.next_part:05d}.parquet"
         write_parquet(self.folder / name, table, compression="zstd")
         self.next_part += 1
-        self.done.update(table.column("gen_id").to_pylist())
-        entry = self.store.manifest["runs"][self.run - 1]
-        entry["parts"].append({"file": name, "rows": table.num_rows})
-        entry["rows"] += table.num_rows
-        self.store.save_manifest()
+        self.record_part(name, table.column("gen_id").to_pylist())
         return self.folder / name
+
+    def record_part(self, name: str, gen_ids: list[str]) -> None:
+        """Add a part already written in place (by this process or a Ray task) to the manifest."""
+        self.done.update(gen_ids)
+        entry = self.store.manifest["runs"][self.run - 1]
+        entry["parts"].append({"file": name, "rows": len(gen_ids)})
+        entry["rows"] += len(gen_ids)
+        self.store.save_manifest()
 
     def close(self) -> None:
         fcntl.flock(self._lock, fcntl.LOCK_UN)

@@ -9,6 +9,11 @@ renamed into place (``finish.publish``), so a killed build never leaves anything
 that opens as an index. Rerunning the same command resumes: finished shards whose
 checksums still match are kept and their documents skipped without tokenizing.
 
+With ``ray``, the shards are Ray tasks instead (``ray_build``): same plan, same
+files, the driver still publishes. Without ``shard_tokens`` the corpus is spread
+over the cores (``sharding.default_shard_tokens``); the manifest's ``sharding``
+says which rule gave the shard size.
+
 What it leaves out: shards are cut at document boundaries (a document never spans
 two shards), so one document must fit in a shard (< 2^31 bytes of tokens).
 """
@@ -20,15 +25,21 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import pyarrow as pa
 
 from corpusmap import __version__
 from corpusmap.atomic import write_json
 from corpusmap.errors import CorpusmapError
+from corpusmap.index.build_inputs import (
+    Sources,
+    in_memory,
+    inputs_fingerprint,
+    iter_documents,
+)
 from corpusmap.index.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -39,69 +50,14 @@ from corpusmap.index.format import (
     shard_name,
 )
 from corpusmap.index.publish import finished_shard, publish
-from corpusmap.index.sharding import write_shards
+from corpusmap.index.sharding import DEFAULT_SHARD_TOKENS, resolve_sharding, write_shards
 from corpusmap.progress import progress_bar
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
 from corpusmap.tokenizer.spec import separator_id, unknown_id, width_for
 from corpusmap.tokenizer.words import WordsTokenizer, count_words
 
-DEFAULT_SHARD_TOKENS = 1 << 28
-
-
-Sources: TypeAlias = str | os.PathLike | Sequence[str | os.PathLike] | pa.Table | Iterable[Document]
-
-
-def _in_memory(sources: Sources, text_field: str, id_field: str | None) -> list[Document] | None:
-    """The documents of an Arrow table or an iterable of documents; None for paths."""
-    from corpusmap.sources.memory import documents_from_table
-
-    if isinstance(sources, pa.Table):
-        return documents_from_table(sources, text_field, id_field)
-    if isinstance(sources, str | os.PathLike):
-        return None
-    items = sources if isinstance(sources, list | tuple) else list(sources)
-    if items and all(isinstance(d, Document) for d in items):
-        return list(items)  # type: ignore[arg-type]
-    return None
-
-
-def iter_documents(
-    sources: Sequence[str] | list[Document], stats: ReadStats, **read_args: Any
-) -> Iterator[Document]:
-    """Documents of every source in order; ``embedded[:kjv|wiki]`` names the built-in corpus."""
-    from corpusmap.embedded import embedded_documents
-
-    if sources and isinstance(sources[0], Document):
-        from corpusmap.sources.memory import iter_memory
-
-        yield from iter_memory(sources, stats)  # type: ignore[arg-type]
-        return
-    for src in sources:
-        assert isinstance(src, str)
-        if src == "embedded" or src.startswith("embedded:"):
-            yield from embedded_documents(src.partition(":")[2] or "all", stats)
-        else:
-            from corpusmap.sources import read_documents
-
-            yield from read_documents(src, stats=stats, **read_args)
-
-
-def _fingerprint(sources: Sequence[str] | list[Document]) -> list[dict[str, Any]]:
-    if sources and isinstance(sources[0], Document):
-        from corpusmap.sources.memory import fingerprint
-
-        return [fingerprint(sources)]  # type: ignore[arg-type]
-    out: list[dict[str, Any]] = []
-    for src in sources:
-        assert isinstance(src, str)
-        if src == "embedded" or src.startswith("embedded:"):
-            out.append({"path": src, "version": __version__})
-        else:
-            from corpusmap.sources import source_fingerprint
-
-            out.extend(source_fingerprint(src))
-    return out
+__all__ = ["DEFAULT_SHARD_TOKENS", "build_index", "iter_documents"]
 
 
 def _prepare_tokenizer(
@@ -133,8 +89,8 @@ def _prepare_tokenizer(
     return tok
 
 
-def _resume(building: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Records of shards finished by an earlier run of the same plan (a prefix)."""
+def _open_building(building: Path, plan: dict[str, Any]) -> None:
+    """Keep ``building`` if an earlier run had the same plan, else start it afresh."""
     plan_path = building / "build.json"
     if building.exists():
         try:
@@ -145,6 +101,10 @@ def _resume(building: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
             shutil.rmtree(building)
     building.mkdir(parents=True, exist_ok=True)
     write_json(plan_path, plan)
+
+
+def _resume(building: Path) -> list[dict[str, Any]]:
+    """Records of shards finished by an earlier run of the same plan (a prefix)."""
     done: list[dict[str, Any]] = []
     for k in itertools.count():
         rec = finished_shard(building / shard_name(k))
@@ -165,13 +125,14 @@ def build_index(
     text_field: str = "text",
     id_field: str | None = None,
     lines: bool = False,
-    shard_tokens: int = DEFAULT_SHARD_TOKENS,
+    shard_tokens: int | None = None,
     workers: int | None = None,
     on_error: str = "raise",
     token_dtype: str | None = None,
     eod_id: int | None = None,
     minhash: bool = True,
     force: bool = False,
+    ray: str | None = None,
 ) -> Path:
     """Build a corpus index (suffix arrays, document table, MinHash) at ``out``.
 
@@ -186,12 +147,16 @@ def build_index(
         text_field / id_field: record fields holding the text and an optional id.
         lines: plain-text files hold one document per line.
         shard_tokens: tokens per shard, counting one separator per document (a shard
-            closes at the first document that reaches it).
+            closes at the first document that reaches it). Default: one shard per
+            core for corpora of 4M tokens or more, at most 2^28 tokens each.
         workers: processes for encoding and sorting (default: all cores).
         on_error: ``raise`` on bad records, or ``skip`` and count them.
         token_dtype / eod_id: for pre-tokenized inputs.
         minhash: also build the MinHash near-duplicate index.
         force: replace an existing index built from other inputs or parameters.
+        ray: ``"local"`` or a cluster address: shards are built as Ray tasks on the
+            cluster (inputs and ``out``'s folder must be on a filesystem every node
+            sees); the files are those of a local build with the same ``shard_tokens``.
 
     Returns:
         The path of the published index.
@@ -199,7 +164,7 @@ def build_index(
     out = Path(out)
     if not isinstance(sources, str | os.PathLike | pa.Table | list | tuple):
         sources = list(sources)  # an iterable is read once: paths or documents
-    memory = _in_memory(sources, text_field, id_field)
+    memory = in_memory(sources, text_field, id_field)
     srcs: list[Any] = (
         memory
         if memory is not None
@@ -219,7 +184,7 @@ def build_index(
         "eod_id": eod_id,
         "minhash": minhash,
     }
-    plan = {"params": params, "sources": _fingerprint(srcs)}
+    plan = {"params": params, "sources": inputs_fingerprint(srcs)}
     if (out / MANIFEST).is_file() and not force:
         existing = read_manifest(out)
         if existing.get("build") == params and existing.get("sources") == plan["sources"]:
@@ -239,21 +204,36 @@ def build_index(
     }
     building = building_dir(out)
     t0 = time.perf_counter()
-    done = _resume(building, plan)
+    _open_building(building, plan)
     tok = _prepare_tokenizer(tokenizer, building, iter_documents(srcs, ReadStats(), **read_args))
     width = width_for(tok.spec.vocab_size)
-    stats = ReadStats()
-    docs = iter_documents(srcs, stats, **read_args)
-    skipped = sum(r["n_docs"] for r in done)
-    if skipped:
-        docs = itertools.islice(docs, skipped, None)
-        print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
-    records = write_shards(docs, tok, width, building, shard_tokens, workers, done)
+    if ray is not None:
+        from corpusmap import ray_runtime
+        from corpusmap.index.ray_build import write_shards_on_ray
+
+        with ray_runtime.session(ray) as rt:
+            sharding = resolve_sharding(
+                building, shard_tokens, srcs, tok, read_args, ray_runtime.cluster_cpus(rt)
+            )
+            records, stats = write_shards_on_ray(
+                rt, srcs, read_args, tok, width, building, sharding["shard_tokens"]
+            )
+    else:
+        sharding = resolve_sharding(building, shard_tokens, srcs, tok, read_args, workers)
+        done = _resume(building)
+        stats = ReadStats()
+        docs = iter_documents(srcs, stats, **read_args)
+        skipped = sum(r["n_docs"] for r in done)
+        if skipped:
+            docs = itertools.islice(docs, skipped, None)
+            print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
+        records = write_shards(docs, tok, width, building, sharding["shard_tokens"], workers, done)
     if minhash:
         from corpusmap.index.minhash.build import build_minhash
 
         build_minhash(building, tok, width, records, workers=workers)
     manifest = _manifest(tok, width, records, building, params, plan, stats, t0)
+    manifest["sharding"] = sharding
     publish(building, out, manifest)
     return out
 

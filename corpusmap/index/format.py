@@ -89,7 +89,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 SUMMARY_KEYS = (
     "format_version", "n_docs", "n_tokens", "n_shards", "token_width", "tokenizer",
-    "read_stats", "corpus_fingerprint", "created_at", "build", "minhash",
+    "read_stats", "corpus_fingerprint", "created_at", "build", "minhash", "sharding",
 )  # fmt: skip
 
 

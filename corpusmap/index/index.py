@@ -38,8 +38,10 @@ from corpusmap.tokenizer.spec import TokenizerSpec
 def open_index(
     path: str | os.PathLike,
     tokenizer: str | None = None,
+    *,
     cache_dir: str | os.PathLike | None = None,
     minhash: str | os.PathLike | None = None,
+    ray: str | None = None,
 ) -> Index:
     """Open an index folder: ours, or an infini-gram one (``index/foreign``).
 
@@ -47,15 +49,21 @@ def open_index(
     infini-gram u16/u32 folder needs it (it stores none). ``cache_dir`` holds side
     files of a foreign index (default ``~/.cache/corpusmap/<hash>``). ``minhash``: a
     MinHash side folder made for this index by ``corpusmap index minhash``; near-duplicate
-    queries then read it (refused if it was made for another index).
+    queries then read it (refused if it was made for another index). With ``ray``
+    (``"local"`` or a cluster address) the shards are served by Ray actors on the nodes
+    that hold them (``ray_served.RayIndex``): same methods, same answers.
     """
     from corpusmap.index.foreign.infinigram import InfiniGramIndex, is_infinigram
 
-    ix = (
-        InfiniGramIndex(path, tokenizer, cache_dir)
-        if is_infinigram(path)
-        else Index(path, tokenizer)
-    )
+    ix: Index
+    if ray is not None:
+        from corpusmap.index.ray_served import RayIndex
+
+        ix = RayIndex(path, tokenizer, ray=ray)
+    elif is_infinigram(path):
+        ix = InfiniGramIndex(path, tokenizer, cache_dir)
+    else:
+        ix = Index(path, tokenizer)
     if minhash is not None:
         from corpusmap.index.minhash.side_folder import attach_minhash
 
@@ -81,9 +89,15 @@ class Index:
                 f"not {tokenizer!r}; query it with its own tokenizer (omit --tokenizer) or "
                 "build an index with the one you need"
             )
+        self._first_ids = np.array(
+            [int(r["first_doc_id"]) for r in self.manifest["shards"]], dtype=np.int64
+        )
+        self._open_shards()
+
+    def _open_shards(self) -> None:
+        """Check and memory-map every shard (a Ray-served index leaves them to its actors)."""
         check_index_files(self.path, self.manifest)
         self.shards = [Shard(self.path / r["name"], r, self.width) for r in self.manifest["shards"]]
-        self._first_ids = np.array([s.first_doc_id for s in self.shards], dtype=np.int64)
 
     def _same_tokenizer(self, spec: str) -> bool:
         """Whether ``spec`` names this index's tokenizer (``words`` is learnt per corpus)."""

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 def next_token_distribution(ix: Index, q: np.ndarray, limit: int | None) -> dict[str, Any]:
     """``length_used``, ``total`` and the ``distribution`` rows after context ``q``."""
+    used, counts = next_token_counts(ix, q)
+    return distribution(ix, used, counts, limit)
+
+
+def next_token_counts(ix: Index, q: np.ndarray) -> tuple[int, dict[int, int]]:
+    """The longest continued suffix of ``q`` over ``ix``'s shards and the counts after it."""
     e = len(q)
     keys = [to_keys(s.tokens, q) for s in ix.shards]
     lengths = [
@@ -40,6 +46,11 @@ def next_token_distribution(ix: Index, q: np.ndarray, limit: int | None) -> dict
         toks = from_keys(s.tokens, toks)
         for t, c in zip(toks.tolist(), cnts.tolist(), strict=True):
             counts[t] = counts.get(t, 0) + c
+    return used, counts
+
+
+def distribution(ix: Any, used: int, counts: dict[int, int], limit: int | None) -> dict[str, Any]:
+    """The answer of ``next_token_distribution`` from the merged counts at length ``used``."""
     total = sum(counts.values())
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     texts = ix.tokenizer.token_strings([t for t, _ in rows])

@@ -5,11 +5,18 @@ batches, encoded (``tokenizer.parallel``), appended to the current shard
 (``writer``), and each full shard goes to a process pool that sorts its suffix
 array and checksums it (``finish``) while reading goes on. The last shard is sorted
 in this process, so a one-shard build never starts a second interpreter.
+
+The cut rule (a shard closes at the first document that reaches ``shard_tokens``,
+or before one that would pass the 32-bit limit) is also written out as
+``plan_cuts``, for builds whose driver plans every shard before any is written
+(``ray_build``); both give the same shards. ``default_shard_tokens`` is the rule
+used without ``--shard-tokens``.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -28,6 +35,54 @@ from corpusmap.tokenizer import Tokenizer
 from corpusmap.tokenizer.parallel import encode_batches
 
 _BATCH_DOCS = 512
+DEFAULT_SHARD_TOKENS = 1 << 28
+MIN_SPLIT_TOKENS = 1 << 22  # below this a corpus sorts in seconds: one shard
+
+
+def default_shard_tokens(estimated_tokens: int, cores: int) -> int:
+    """Tokens per shard without ``--shard-tokens``: spread the corpus over the cores.
+
+    A corpus of at least ``MIN_SPLIT_TOKENS`` (4M) estimated tokens is cut into one
+    shard per core (rounded up to a multiple of 2^20), so every core sorts one; no
+    shard is planned above ``DEFAULT_SHARD_TOKENS`` (2^28), where more shards than
+    cores are made. Smaller corpora, or one core, get one shard of up to 2^28.
+    """
+    if cores <= 1 or estimated_tokens < MIN_SPLIT_TOKENS:
+        return DEFAULT_SHARD_TOKENS
+    per_core = -(-estimated_tokens // cores)
+    per_core = -(-per_core // (1 << 20)) << 20
+    return min(per_core, DEFAULT_SHARD_TOKENS)
+
+
+def shard_limits(width: str, shard_tokens: int) -> tuple[int, int]:
+    """``(soft, hard)`` tokens per shard: the requested size and the 32-bit ceiling."""
+    itemsize = {"u8": 1, "u16": 2, "u32": 4}[width]
+    hard_max = MAX_SHARD_BYTES // itemsize
+    return min(shard_tokens, hard_max), hard_max
+
+
+def plan_cuts(lengths: np.ndarray, width: str, shard_tokens: int) -> list[tuple[int, int]]:
+    """``(first_doc, n_docs)`` of every shard, from each document's token count.
+
+    The rule of ``write_shards``, planned ahead: each document takes its tokens plus a
+    separator; a shard closes once it reaches the soft limit, or before a document
+    that would pass the hard one. A too-long document raises ``InputError`` where it
+    is read (the shard task), as in a local build.
+    """
+    soft_max, hard_max = shard_limits(width, shard_tokens)
+    cuts: list[tuple[int, int]] = []
+    first, size = 0, 0
+    for i, n in enumerate((np.asarray(lengths, dtype=np.int64) + 1).tolist()):
+        if size and size + n > hard_max:
+            cuts.append((first, i - first))
+            first, size = i, 0
+        size += n
+        if size >= soft_max:
+            cuts.append((first, i + 1 - first))
+            first, size = i + 1, 0
+    if first < len(lengths):
+        cuts.append((first, len(lengths) - first))
+    return cuts
 
 
 def _batches(docs: Iterator[Document]) -> Iterator[tuple[list[Document], list[str]]]:
@@ -51,6 +106,34 @@ class _InlineExecutor(Executor):
         return fut
 
 
+def resolve_sharding(
+    building: Path,
+    shard_tokens: int | None,
+    srcs: Any,
+    tok: Tokenizer,
+    read_args: dict[str, Any],
+    cores: int,
+) -> dict[str, Any]:
+    """The shard size and the rule that gave it; kept in the build folder for resumes."""
+    from corpusmap.atomic import write_json
+    from corpusmap.index.build_inputs import estimate_tokens
+
+    if shard_tokens is not None:
+        return {"rule": "--shard-tokens", "shard_tokens": int(shard_tokens)}
+    path = building / "sharding.json"
+    if path.is_file():  # a resumed build keeps the size it started with
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    estimate = estimate_tokens(srcs, tok, **read_args)
+    rule = {
+        "rule": "default: one shard per core when the corpus has >= 4M tokens, each <= 2^28 tokens",
+        "shard_tokens": default_shard_tokens(estimate, cores),
+        "estimated_tokens": estimate,
+        "cores": cores,
+    }
+    write_json(path, rule)
+    return rule
+
+
 def write_shards(
     docs: Iterator[Document],
     tok: Tokenizer,
@@ -61,9 +144,7 @@ def write_shards(
     done: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Stream documents into shards, sorting finished shards in a process pool."""
-    itemsize = {"u8": 1, "u16": 2, "u32": 4}[width]
-    hard_max = MAX_SHARD_BYTES // itemsize
-    soft_max = min(shard_tokens, hard_max)
+    soft_max, hard_max = shard_limits(width, shard_tokens)
     futures: list[Future] = []
     next_doc = sum(r["n_docs"] for r in done)
     writer: ShardWriter | None = None

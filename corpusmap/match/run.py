@@ -98,6 +98,7 @@ def classify(
     patterns: bool = True,
     pattern_options: dict[str, Any] | None = None,
     force: bool = False,
+    ray: str | None = None,
 ) -> Path:
     """Score every generation against the corpus index and write ``out``.
 
@@ -117,6 +118,9 @@ def classify(
         patterns: also classify patterns into the four classes.
         pattern_options: thresholds for the pattern classes (see ``corpusmap.patterns``).
         force: discard an existing results folder made from other inputs.
+        ray: ``"local"`` or a cluster address: shards are scored as Ray tasks
+            (``ray_classify``; index and ``out`` on a filesystem every node sees);
+            the results are row for row those of a local run.
 
     Returns:
         The results folder.
@@ -167,19 +171,32 @@ def classify(
     encoded = encode_generations(ix.tokenizer, table)
     finished = set(manifest["finished"])
     starts = list(range(0, table.num_rows, shard_rows))
+    todo = [k for k in range(len(starts)) if f"part-{k:05d}.parquet" not in finished]
     with progress_bar() as prog:
         task = prog.add_task("classify", total=table.num_rows, unit="gen")
-        for k, start in enumerate(starts):
+        todo_rows = sum(min(shard_rows, table.num_rows - starts[k]) for k in todo)
+        prog.advance(task, table.num_rows - todo_rows)
+
+        def done(part: str, n_rows: int) -> None:
+            manifest["finished"].append(part)
+            write_json(out / "manifest.json", manifest)
+            prog.advance(task, n_rows)
+
+        if ray is not None and todo:
+            from corpusmap import ray_runtime
+            from corpusmap.match.ray_classify import score_on_ray
+
+            with ray_runtime.session(ray) as rt:
+                score_on_ray(rt, ix, table, encoded[1], params, out, shard_rows, todo, done)
+            todo = []
+        for k in todo:
+            rows = table.slice(starts[k], shard_rows)
+            batches = {c: b.slice(starts[k], starts[k] + shard_rows) for c, b in encoded[1].items()}
             part = f"part-{k:05d}.parquet"
-            rows = table.slice(start, shard_rows)
-            if part not in finished:
-                batches = {c: b.slice(start, start + shard_rows) for c, b in encoded[1].items()}
-                for name, result in score_shard(ix, rows, batches, params).items():
-                    if result is not None and result.num_rows:
-                        write_part(out / name, part, result)
-                manifest["finished"].append(part)
-                write_json(out / "manifest.json", manifest)
-            prog.advance(task, rows.num_rows)
+            for name, result in score_shard(ix, rows, batches, params).items():
+                if result is not None and result.num_rows:
+                    write_part(out / name, part, result)
+            done(part, rows.num_rows)
     if patterns:
         counted, counted_batches = _pattern_rows(table, encoded)
         manifest["patterns"] = classify_patterns(

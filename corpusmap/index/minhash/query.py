@@ -220,6 +220,8 @@ def _metadata(index: Any, doc_ids: np.ndarray) -> dict[int, dict[str, Any]]:
     from corpusmap.index.shard import Shard
 
     ids = np.unique(np.asarray(doc_ids, dtype=np.int64))
+    if hasattr(index, "documents_metadata"):  # shards served elsewhere (ray_served)
+        return dict(index.documents_metadata(ids))
     firsts = np.array([s.first_doc_id for s in index.shards], dtype=np.int64)
     which = np.searchsorted(firsts, ids, side="right") - 1
     out: dict[int, dict[str, Any]] = {}

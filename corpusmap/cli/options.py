@@ -1,9 +1,10 @@
-"""``--tokenizer`` and ``--cache-dir``: the flags opening a foreign (infini-gram) folder needs.
+"""Options shared by several commands: ``--ray``, ``--tokenizer``/``--cache-dir``, ``--minhash``.
 
-Shared by every command that opens an index (``cli/index.py``, ``cli/minhash.py``,
-``cli/pipeline.py``), so the flags read the same everywhere. ``minhash_dir_option`` is
-the ``--minhash DIR`` flag (a MinHash side folder) of ``near-dups``, ``dups`` and
-``classify``. What it leaves out: commands that build an index take neither.
+``foreign_options`` are what opening a foreign (infini-gram) folder needs, on every
+command that opens an index; ``minhash_dir_option`` is the ``--minhash DIR`` flag (a
+MinHash side folder) of ``near-dups``, ``dups`` and ``classify``; ``ray_option`` runs a
+stage on Ray. One home, so the flags read the same everywhere. What it leaves out:
+commands that build an index take no foreign options.
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import click
+
+ray_option = click.option(
+    "--ray",
+    "ray",
+    default=None,
+    metavar="local|ADDRESS",
+    help="Run on Ray: `local` starts Ray on this machine, an address (auto, ray://host:10001, "
+    "host:6379) joins a cluster. Needs pip install 'corpusmap[ray]'.",
+)
 
 _foreign_opts = [
     click.option(

@@ -1,0 +1,268 @@
+"""An ``Index`` whose shards are served by Ray actors: for indexes no machine holds.
+
+``RayIndex`` reads only the manifest (and, for near-duplicates, the ``minhash``
+folder) where the driver runs. Its shards are split among ``ShardServer`` actors,
+each memory-mapping its shards on the node that holds them (``shard_map.json``
+beside the manifest may name a node address per shard: ``{"shard-000":
+"10.0.0.5"}``; unnamed shards go where Ray spreads them, at the same path). Every
+query is put in the object store once, fanned out to all actors, and merged
+exactly as ``Index`` merges its own shards:
+
+* ``count``: the actors' counts add up; ``matching_statistics``: elementwise max
+  (documents never span shards); ``longest_match`` follows from it;
+* ``ntd``: each actor answers at its own longest continued context; the driver
+  keeps the longest and adds the counts of the actors that reach it;
+* ``locate``: each actor gives, per shard, the first ``limit`` suffix-array hits
+  in suffix-array order; the driver walks the shards in order with one budget of
+  ``limit`` hits, as ``Index`` does, so the same occurrences are chosen;
+* ``document`` and metadata go to the actor holding the document's shard.
+
+An actor that dies (its node lost) is restarted by Ray, elsewhere if need be,
+and the calls in flight are retried (``max_restarts``/``max_task_retries``).
+Actors ask for no CPU, so they never block the tasks of a build or classify.
+
+What it leaves out: the n-gram methods of the pattern classes (``suffix_runs``,
+``frequent_ngrams``, ``continued_count``) need the shards in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from corpusmap.errors import CorpusmapError
+from corpusmap.index.index import Index
+from corpusmap.index.layout import positions
+from corpusmap.index.next_token import distribution, next_token_counts
+from corpusmap.index.query_batch import Queries
+from corpusmap.tokenizer.batch import TokenBatch
+
+SHARD_MAP = "shard_map.json"
+_Hits = list[tuple[int, np.ndarray, list[dict[str, Any]]]]  # (shard, doc ids, rows)
+
+
+class ShardServer:
+    """Some shards of one index, memory-mapped in an actor (see module docstring)."""
+
+    def __init__(self, path: str, shard_ids: list[int]) -> None:
+        self.ix, self.ids = _partial(path, shard_ids), shard_ids
+
+    def count(self, batch: TokenBatch) -> np.ndarray:
+        return self.ix.count(batch)
+
+    def matching_statistics(self, batch: TokenBatch) -> np.ndarray:
+        return self.ix.matching_statistics(batch)
+
+    def ntd(self, contexts: TokenBatch) -> list[tuple[int, dict[int, int]]]:
+        """Per context: this actor's longest continued context and the counts after it."""
+        return [next_token_counts(self.ix, q) for q in contexts]
+
+    def hits(self, batch: TokenBatch, limit: int) -> list[_Hits]:
+        """Per query and shard, the first ``limit`` hits in suffix-array order."""
+        from corpusmap.index import kernels as K
+        from corpusmap.index.layout import to_keys
+
+        n = len(batch)
+        found: list[_Hits] = [[] for _ in range(n)]
+        for k, s in zip(self.ids, self.ix.shards, strict=True):
+            lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+            K.range_batch(s.tokens, s.sa, to_keys(s.tokens, batch.flat), batch.offsets, lo, hi)
+            for q in np.flatnonzero(hi > lo).tolist():
+                if not batch.lengths[q]:
+                    continue
+                take = min(int(hi[q] - lo[q]), limit)
+                pos = positions(s.sa, s.tokens, int(lo[q]), int(lo[q]) + take)
+                doc_ids, offsets = s.doc_at(pos)
+                rows = [s.doc_record(d - s.first_doc_id) for d in doc_ids.tolist()]
+                found[q].append((k, np.stack([pos, doc_ids, offsets]), rows))
+        return found
+
+    def document_tokens(self, doc_id: int) -> np.ndarray:
+        return self.ix.document_tokens(doc_id)
+
+    def document_info(self, doc_id: int) -> dict[str, Any]:
+        return self.ix.document_info(doc_id)
+
+    def doc_lengths(self) -> dict[int, np.ndarray]:
+        shards = zip(self.ids, self.ix.shards, strict=True)
+        return {k: s.docs.column("length").to_numpy() for k, s in shards}
+
+
+def _partial(path: str, shard_ids: list[int]) -> Index:
+    """An ``Index`` over some of the shards of ``path``, keeping global doc ids."""
+    ix = Index.__new__(Index)
+    ix._open_shards = lambda: None  # type: ignore[method-assign]
+    Index.__init__(ix, path)
+    from corpusmap.index.integrity import check_index_files
+    from corpusmap.index.shard import Shard
+
+    recs = [ix.manifest["shards"][k] for k in shard_ids]
+    check_index_files(ix.path, dict(ix.manifest, shards=recs))  # only the shards held here
+    ix.shards = [Shard(ix.path / r["name"], r, ix.width) for r in recs]
+    ix._first_ids = np.array([s.first_doc_id for s in ix.shards], dtype=np.int64)
+    n_docs = sum(int(r["n_docs"]) for r in ix.manifest["shards"])
+    ix.manifest = dict(ix.manifest, n_docs=n_docs)
+    return ix
+
+
+def _groups(ix: Index, shards_per_actor: int) -> list[tuple[str | None, list[int]]]:
+    """``(node address or None, shard numbers)`` of every actor, from the shard map."""
+    path = ix.path / SHARD_MAP
+    where: dict[str, str] = {}
+    if path.is_file():
+        try:
+            where = dict(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise CorpusmapError(f"{path}: not valid JSON ({exc}); fix or delete it") from exc
+    by_node: dict[str | None, list[int]] = {}
+    for k, rec in enumerate(ix.manifest["shards"]):
+        by_node.setdefault(where.get(rec["name"]), []).append(k)
+    return [
+        (node, ks[i : i + shards_per_actor])
+        for node, ks in by_node.items()
+        for i in range(0, len(ks), shards_per_actor)
+    ]
+
+
+class RayIndex(Index):
+    """``Index`` with the same methods, its shards served by Ray actors (module docstring)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        tokenizer: str | None = None,
+        *,
+        ray: str,
+        shards_per_actor: int | None = None,
+    ) -> None:
+        super().__init__(path, tokenizer)
+        from corpusmap import ray_runtime
+
+        self._ray, self._owned = ray_runtime.start(ray)
+        rt = self._ray
+        n = len(self.manifest["shards"])
+        per = shards_per_actor or max(1, -(-n // ray_runtime.cluster_cpus(rt)))
+        nodes = {nd["NodeManagerAddress"]: nd["NodeID"] for nd in rt.nodes() if nd["Alive"]}
+        server = rt.remote(ShardServer)
+        self._actors: list[Any] = []
+        self._owner: dict[int, int] = {}
+        for node, ks in _groups(self, per):
+            opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": -1, "max_task_retries": -1}
+            if node in nodes:  # on the node that holds the shards; elsewhere if it is lost
+                from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+                opts["scheduling_strategy"] = NodeAffinitySchedulingStrategy(nodes[node], soft=True)
+            else:
+                opts["scheduling_strategy"] = "SPREAD"
+            for k in ks:
+                self._owner[k] = len(self._actors)
+            self._actors.append(server.options(**opts).remote(str(self.path), ks))
+
+    def _open_shards(self) -> None:
+        self.shards = []  # the actors hold them
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace("Index(", f"RayIndex(actors={len(self._actors)}, ", 1)
+
+    def close(self) -> None:
+        """Stop the actors (and Ray, if opening the index started it)."""
+        for a in self._actors:
+            self._ray.kill(a)
+        self._actors = []
+        if self._owned:
+            self._ray.shutdown()
+
+    def _all(self, method: str, *args: Any) -> list[Any]:
+        refs = [self._ray.put(a) if isinstance(a, TokenBatch) else a for a in args]
+        return self._ray.get([getattr(a, method).remote(*refs) for a in self._actors])
+
+    def _one(self, doc_id: int, method: str) -> Any:
+        if not 0 <= doc_id < self.n_docs:
+            raise CorpusmapError(f"doc_id {doc_id} out of range 0..{self.n_docs - 1}")
+        k = int(np.searchsorted(self._first_ids, doc_id, side="right") - 1)
+        return self._ray.get(getattr(self._actors[self._owner[k]], method).remote(doc_id))
+
+    # ---- the queries, fanned out and merged ------------------------------------------
+    def count(self, q: Queries) -> Any:
+        batch, single = self._batch(q)
+        out = np.asarray(np.sum(self._all("count", batch), axis=0), dtype=np.int64)
+        if isinstance(q, TokenBatch):
+            return out
+        return int(out[0]) if single else out.tolist()
+
+    def matching_statistics(self, q: Queries) -> Any:
+        batch, single = self._batch(q)
+        out = np.max(self._all("matching_statistics", batch), axis=0).astype(np.int64)
+        if isinstance(q, TokenBatch):
+            return out
+        parts = batch.split(out)
+        return parts[0] if single else parts
+
+    def ntd(self, context: Queries, limit: int | None = None) -> Any:
+        batch, single = self._batch(context)
+        answers = self._all("ntd", batch)
+        res = []
+        for i in range(len(batch)):
+            used = max(a[i][0] for a in answers)
+            counts: dict[int, int] = {}
+            for a in answers:
+                if a[i][0] == used:
+                    for t, c in a[i][1].items():
+                        counts[t] = counts.get(t, 0) + c
+            res.append(distribution(self, used, counts, limit))
+        return res[0] if single else res
+
+    def _hits(self, q: Queries, limit: int) -> tuple[list[list[dict[str, Any]]], bool]:
+        """Per query the hits ``Index.locate`` picks: shards in order, one budget."""
+        batch, single = self._batch(q)
+        answers = self._all("hits", batch, limit)
+        res: list[list[dict[str, Any]]] = []
+        for i in range(len(batch)):
+            per_shard = sorted((h for a in answers for h in a[i]), key=lambda h: h[0])
+            rows: list[dict[str, Any]] = []
+            for _, arr, recs in per_shard:
+                take = min(arr.shape[1], limit - len(rows))
+                for j in sorted(range(take), key=lambda j: arr[0, j]):
+                    rec = recs[j]
+                    rows.append(
+                        {"doc_id": int(arr[1, j]), "offset": int(arr[2, j]), "id": rec["id"],
+                         "source": rec["source"], "row": rec["row"], "meta": rec["meta"]}
+                    )  # fmt: skip
+            rows.sort(key=lambda h: (h["doc_id"], h["offset"]))
+            res.append(rows)
+        return res, single
+
+    def locate(self, q: Queries, limit: int = 10) -> Any:
+        res, single = self._hits(q, limit)
+        return res[0] if single else res
+
+    def locate_docs(self, q: Queries, limit: int = 10) -> Any:
+        res, single = self._hits(q, limit)
+        docs = [sorted({h["doc_id"] for h in rows}) for rows in res]
+        return docs[0] if single else docs
+
+    def document_tokens(self, doc_id: int) -> np.ndarray:
+        return self._one(int(doc_id), "document_tokens")
+
+    def document_info(self, doc_id: int) -> dict[str, Any]:
+        return self._one(int(doc_id), "document_info")
+
+    def documents_metadata(self, doc_ids: Sequence[int] | np.ndarray) -> dict[int, dict[str, Any]]:
+        """``id, source, row, meta`` per document (for ``near_duplicates``)."""
+        keys = ("id", "source", "row", "meta")
+        return {int(d): {k: self.document_info(int(d))[k] for k in keys} for d in doc_ids}
+
+    @property
+    def doc_lengths(self) -> np.ndarray:  # type: ignore[override]
+        per_shard: dict[int, np.ndarray] = {}
+        for part in self._all("doc_lengths"):
+            per_shard.update(part)
+        arrays = [per_shard[k] for k in sorted(per_shard)] or [np.zeros(0, np.int64)]
+        return np.concatenate(arrays).astype(np.int64)
+
+    def continued_count(self, q: Queries) -> np.ndarray:
+        raise CorpusmapError("continued_count needs the shards in this process; open_index(path)")
