@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "build_index": "corpusmap.index.build",
-    "open_index": "corpusmap.index.index",
+    "open_index": "corpusmap.index.opening",
     "Index": "corpusmap.index.index",
     "make_prompts": "corpusmap.prompts",
     "generate": "corpusmap.generation",

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from corpusmap.atomic import write_json, write_parquet
 from corpusmap.demo_inputs import corpus_prompts, question_prompts, write_behaviors
 from corpusmap.index.build import build_index
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 
 # Thresholds for ~70 generations of ~25 words (the defaults suit thousands):
 # n-grams from 2 words (bigrams are frequent enough in so little text to be

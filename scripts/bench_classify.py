@@ -55,7 +55,7 @@ def make_generations(ix, n: int, length: int, seed: int) -> tuple[list[list[int]
 
 
 def bench_classify(args: argparse.Namespace) -> dict:
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
     from corpusmap.match import classify
     from corpusmap.match.measures import span_starts
 

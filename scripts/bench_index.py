@@ -351,7 +351,7 @@ def shard_extras(ix: Any, shard: Any) -> tuple[Any, ...]:
 
 def first_call(path: Path, qs: list[list[int]]) -> float:
     """Seconds for the first count on a freshly opened index (JIT already warm)."""
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
 
     open_index(path).count(qs[:50])  # compile / load the JIT cache
     t0 = time.perf_counter()
@@ -599,7 +599,7 @@ def main() -> int:
     from infini_gram.engine import InfiniGramEngine
 
     from corpusmap.index import sort as corpus_sort
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
 
     # compile the sort's compaction loop into the cache so no build pays for the JIT
     corpus_sort._compact(np.zeros(4, dtype=np.int32), np.zeros(8, dtype=np.uint8), 2, 0xFF)

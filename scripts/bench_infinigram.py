@@ -29,7 +29,7 @@ import numpy as np
 def main() -> None:
     from infini_gram.engine import InfiniGramEngine
 
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
 
     ap = argparse.ArgumentParser()
     ap.add_argument("folder")

@@ -38,7 +38,7 @@ CHILD = r"""
 import json, sys, time
 import numpy as np
 t0 = time.perf_counter()
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.index import kernels as K
 from corpusmap.index.prefix_table import build_table
 mode, path, nq = sys.argv[1], sys.argv[2], int(sys.argv[3])

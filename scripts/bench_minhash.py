@@ -240,8 +240,8 @@ def main() -> None:
     import numba
 
     from corpusmap.index.build import build_index
-    from corpusmap.index.index import open_index
     from corpusmap.index.minhash.build import numba_threads
+    from corpusmap.index.opening import open_index
 
     n, workers = args.docs, args.workers
     threads = min(workers, numba.config.NUMBA_NUM_THREADS)

@@ -28,7 +28,8 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 from corpusmap.index.build import build_index
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 
 
 def write_corpus(folder: Path, tokens: int, files: int = 8) -> None:

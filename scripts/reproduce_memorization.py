@@ -758,7 +758,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # the function (the lazy name collides with it; see the report): import from the stages
     from corpusmap.generation import generate
     from corpusmap.index.build import build_index
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
     from corpusmap.match import classify
 
     timings: dict[str, float] = {}

@@ -18,7 +18,8 @@ import numpy as np
 from corpusmap.cli.minhash import dups_cmd, minhash_cmd, near_dups_cmd
 from corpusmap.cli.options import foreign_options, ray_option
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 from corpusmap.index.verify import verify_index
 
 

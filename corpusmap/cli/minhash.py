@@ -92,8 +92,8 @@ def near_dups_cmd(
     ray: str | None = None,
 ) -> None:
     """Corpus documents that near-duplicate each TEXT (MinHash LSH, estimated Jaccard)."""
-    from corpusmap.index.index import open_index
     from corpusmap.index.minhash.query import near_duplicates
+    from corpusmap.index.opening import open_index
 
     items: list[Any] = list(texts) + (_read_texts(file, field) if file else [])
     if not items:
@@ -157,8 +157,8 @@ def dups_cmd(
     """Clusters of near-duplicate documents inside the corpus, and their sizes."""
     import pyarrow.parquet as pq
 
-    from corpusmap.index.index import open_index
     from corpusmap.index.minhash.dups import self_duplicates
+    from corpusmap.index.opening import open_index
 
     ix = open_index(index, tokenizer, cache_dir=cache_dir, minhash=minhash)
     table = self_duplicates(ix, threshold=threshold)
@@ -223,8 +223,8 @@ def minhash_cmd(
     cache_dir: str | None,
 ) -> None:
     """Add MinHash signatures of any index's documents (infini-gram too) in a side folder."""
-    from corpusmap.index.index import open_index
     from corpusmap.index.minhash.side_folder import build_minhash_for
+    from corpusmap.index.opening import open_index
 
     ix = open_index(index, tokenizer, cache_dir=cache_dir)
     rec = build_minhash_for(

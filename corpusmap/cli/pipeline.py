@@ -54,7 +54,7 @@ def prompts_cmd(
     index: str, out: str, tokenizer: str | None, cache_dir: str | None, **kw: Any
 ) -> None:
     """Sample prompts with their true continuations from a corpus index."""
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
     from corpusmap.prompts import make_prompts
 
     kw["sources"] = kw["sources"].split(",") if kw["sources"] else None
@@ -98,7 +98,7 @@ def classify_cmd(
     generations: str, coverage_lengths: str | None, no_minhash: bool, no_patterns: bool, **kw: Any
 ) -> None:
     """Join generations G against a corpus index and write results (spans, measures, classes)."""
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
     from corpusmap.match import classify
 
     if coverage_lengths:

@@ -158,7 +158,7 @@ class Explorer:
         """The corpus index (``side="corpus"``) or generations index of a folder, or None."""
         key = (name, side)
         if key not in self._indexes:
-            from corpusmap.index.index import open_index
+            from corpusmap.index.opening import open_index
 
             if side == "corpus":
                 path = self.index_override or Path(

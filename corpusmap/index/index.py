@@ -1,4 +1,4 @@
-"""``open_index`` and ``Index``: exact, batched queries over a built index.
+"""``Index``: exact, batched queries over a built index (``open_index`` opens one).
 
 Every query accepts one item or a list: a string (tokenized with the index's own
 tokenizer) or a list/array of token ids is one item; a list of those is a batch,
@@ -25,7 +25,8 @@ from corpusmap.errors import CorpusmapError, TokenizerMismatchError
 from corpusmap.index import kernels as K
 from corpusmap.index.format import read_manifest, summary
 from corpusmap.index.integrity import check_index_files
-from corpusmap.index.layout import positions, to_keys, token_ids
+from corpusmap.index.layout import to_keys, token_ids
+from corpusmap.index.locate import locate_records, occurrences
 from corpusmap.index.next_token import next_token_distribution
 from corpusmap.index.prefix_table import first_token_table
 from corpusmap.index.query_batch import Queries, to_batch
@@ -33,42 +34,6 @@ from corpusmap.index.shard import Shard
 from corpusmap.tokenizer import Tokenizer, load_from_index, resolve_tokenizer
 from corpusmap.tokenizer.batch import TokenBatch, encode_texts
 from corpusmap.tokenizer.spec import TokenizerSpec
-
-
-def open_index(
-    path: str | os.PathLike,
-    tokenizer: str | None = None,
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    minhash: str | os.PathLike | None = None,
-    ray: str | None = None,
-) -> Index:
-    """Open an index folder: ours, or an infini-gram one (``index/foreign``).
-
-    With ``tokenizer``, our index refuses queries if it was built with another one; an
-    infini-gram u16/u32 folder needs it (it stores none). ``cache_dir`` holds side
-    files of a foreign index (default ``~/.cache/corpusmap/<hash>``). ``minhash``: a
-    MinHash side folder made for this index by ``corpusmap index minhash``; near-duplicate
-    queries then read it (refused if it was made for another index). With ``ray``
-    (``"local"`` or a cluster address) the shards are served by Ray actors on the nodes
-    that hold them (``ray_served.RayIndex``): same methods, same answers.
-    """
-    from corpusmap.index.foreign.infinigram import InfiniGramIndex, is_infinigram
-
-    ix: Index
-    if ray is not None:
-        from corpusmap.index.ray_served import RayIndex
-
-        ix = RayIndex(path, tokenizer, ray=ray)
-    elif is_infinigram(path):
-        ix = InfiniGramIndex(path, tokenizer, cache_dir)
-    else:
-        ix = Index(path, tokenizer)
-    if minhash is not None:
-        from corpusmap.index.minhash.side_folder import attach_minhash
-
-        attach_minhash(ix, minhash)
-    return ix
 
 
 class Index:
@@ -170,52 +135,16 @@ class Index:
 
         return continued_count(self, self._batch(q)[0])
 
-    def _occurrences(
-        self, q: Queries, limit: int
-    ) -> tuple[list[list[tuple[Shard, np.ndarray, np.ndarray]]], bool]:
-        """Per query, up to ``limit`` hits as (shard, doc ids, offsets), shard by shard."""
-        batch, single = self._batch(q)
-        flat, offs, lengths = batch.flat, batch.offsets, batch.lengths
-        n = len(batch)
-        found: list[list[tuple[Shard, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
-        taken = np.zeros(n, dtype=np.int64)
-        for s in self.shards:
-            lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-            K.range_batch(s.tokens, s.sa, to_keys(s.tokens, flat), offs, lo, hi)
-            for k in np.flatnonzero(hi > lo).tolist():
-                take = min(int(hi[k] - lo[k]), limit - int(taken[k]))
-                if take > 0 and lengths[k]:
-                    pos = np.sort(positions(s.sa, s.tokens, int(lo[k]), int(lo[k]) + take))
-                    found[k].append((s, *s.doc_at(pos)))
-                    taken[k] += take
-        return found, single
-
     def locate(self, q: Queries, limit: int = 10) -> Any:
         """Up to ``limit`` occurrences per n-gram: doc_id, offset (tokens) and doc metadata."""
-        found, single = self._occurrences(q, limit)
-        res: list[list[dict[str, Any]]] = []
-        for hits in found:
-            rows = []
-            for s, doc_ids, offsets in hits:
-                for d, o in zip(doc_ids.tolist(), offsets.tolist(), strict=True):
-                    rec = s.doc_record(d - s.first_doc_id)
-                    rows.append(
-                        {
-                            "doc_id": d,
-                            "offset": o,
-                            "id": rec["id"],
-                            "source": rec["source"],
-                            "row": rec["row"],
-                            "meta": rec["meta"],
-                        }
-                    )
-            rows.sort(key=lambda h: (h["doc_id"], h["offset"]))
-            res.append(rows)
+        batch, single = self._batch(q)
+        res = locate_records(occurrences(self.shards, batch, limit))
         return res[0] if single else res
 
     def locate_docs(self, q: Queries, limit: int = 10) -> Any:
         """Distinct doc ids of up to ``limit`` occurrences per n-gram (no metadata; fast)."""
-        found, single = self._occurrences(q, limit)
+        batch, single = self._batch(q)
+        found = occurrences(self.shards, batch, limit)
         res = [sorted({d for _, doc_ids, _ in hits for d in doc_ids.tolist()}) for hits in found]
         return res[0] if single else res
 
@@ -339,3 +268,12 @@ class Index:
         info = summary(self.path, self.manifest)
         info["block_checksums"] = all(s.blocks.has_blocks for s in self.shards)
         return info
+
+
+def __getattr__(name: str) -> Any:
+    """``open_index`` lives in ``opening.py`` (it picks among Index subclasses)."""
+    if name == "open_index":
+        from corpusmap.index.opening import open_index
+
+        return open_index
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

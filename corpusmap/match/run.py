@@ -31,7 +31,8 @@ import pyarrow.compute as pc
 from corpusmap import __version__
 from corpusmap.atomic import write_json, write_parquet
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 from corpusmap.match.inputs import fingerprint, load_generations
 from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.patterns import classify_patterns

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 from corpusmap.sources.document import Document
 from corpusmap.tokenizer import Tokenizer
 from corpusmap.tokenizer.batch import TokenBatch

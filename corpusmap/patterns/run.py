@@ -27,7 +27,8 @@ from typing import Any
 import pyarrow as pa
 
 from corpusmap.atomic import write_parquet
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 from corpusmap.patterns.classes import (
     CLASSES,
     Block,

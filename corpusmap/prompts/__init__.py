@@ -29,7 +29,8 @@ import pyarrow as pa
 
 from corpusmap.atomic import write_parquet
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 from corpusmap.prompts.sweep import check, parse_list, sweep
 
 __all__ = ["make_prompts", "sweep"]

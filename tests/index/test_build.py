@@ -14,7 +14,7 @@ from corpusmap.errors import CorpusmapError, IndexFormatError, InputError, Token
 from corpusmap.index import sharding as stream_mod
 from corpusmap.index.build import build_index
 from corpusmap.index.format import building_dir
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from tests.conftest import build_from_docs, write_jsonl
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from corpusmap.errors import InputError
 from corpusmap.index.build import build_index
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.sources.document import Document
 from tests.conftest import write_jsonl
 

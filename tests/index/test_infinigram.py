@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from tests.index import infinigram_peer as peer
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

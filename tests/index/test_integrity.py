@@ -18,7 +18,7 @@ from corpusmap.cli import cli
 from corpusmap.errors import IndexCorruptError
 from corpusmap.index import integrity
 from corpusmap.index import kernels as K
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.index.prefix_table import first_token_table
 from corpusmap.index.verify import verify_index
 from tests.conftest import build_from_docs

@@ -21,9 +21,9 @@ from click.testing import CliRunner
 
 from corpusmap.cli import cli
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
 from corpusmap.index.minhash.side_folder import build_minhash_for
 from corpusmap.index.minhash.store import SignatureReader
+from corpusmap.index.opening import open_index
 from tests.conftest import build_from_docs
 from tests.index import infinigram_peer as peer
 

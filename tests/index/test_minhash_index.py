@@ -17,7 +17,6 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 
 from corpusmap.index.build import build_index
-from corpusmap.index.index import open_index
 from corpusmap.index.minhash import build as build_mod
 from corpusmap.index.minhash import (
     build_minhash,
@@ -33,6 +32,7 @@ from corpusmap.index.minhash.lsh import WEIGHTS, bands_table
 from corpusmap.index.minhash.query import band_matches
 from corpusmap.index.minhash.signature import estimated_jaccard
 from corpusmap.index.minhash.store import list_values, load_params
+from corpusmap.index.opening import open_index
 from corpusmap.index.verify import verify_index
 from tests.conftest import write_jsonl
 from tests.index.test_minhash import naive_jaccard
@@ -271,7 +271,7 @@ def test_bytes_index_across_shards_and_small_chunks(tmp_path, monkeypatch) -> No
 
 def test_index_methods_reach_the_minhash_index(tmp_path) -> None:
     """``Index.near_duplicates`` / ``Index.duplicates`` are the module functions' API faces."""
-    from corpusmap.index.index import open_index
+    from corpusmap.index.opening import open_index
     from tests.conftest import build_from_docs
 
     base = "the quick brown fox jumps over the lazy dog near the quiet river bank today"

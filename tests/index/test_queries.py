@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from tests.conftest import build_from_docs
 from tests.index import naive
 

@@ -9,7 +9,7 @@ import pytest
 
 from corpusmap.errors import IndexFormatError
 from corpusmap.index.format import sha256_file
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.index.verify import verify_index
 from tests.conftest import build_from_docs
 

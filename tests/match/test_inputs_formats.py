@@ -11,7 +11,7 @@ import pytest
 import zstandard
 
 from corpusmap.errors import InputError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from corpusmap.match.inputs import read_table
 from tests.conftest import build_from_docs

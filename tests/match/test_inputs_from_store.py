@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from corpusmap.generation import generate
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from tests.conftest import build_from_docs
 from tests.generation.tiny import PROMPTS, SENTENCES, build_tiny_model

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from corpusmap.match import run as run_mod
 from tests.conftest import build_from_docs

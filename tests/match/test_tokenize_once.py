@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match.run import classify
 from corpusmap.tokenizer.words import WordsTokenizer
 from tests.conftest import build_from_docs

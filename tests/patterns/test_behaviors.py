@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpusmap.errors import CorpusmapError, InputError
-from corpusmap.index.index import Index, open_index
+from corpusmap.index.index import Index
+from corpusmap.index.opening import open_index
 from corpusmap.patterns import classify_patterns, mutual_information
 from corpusmap.patterns.behaviors import load_behaviors
 from tests.conftest import build_from_docs

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.patterns import classify_patterns
 from corpusmap.patterns.generations_index import build_generations
 from corpusmap.patterns.ngrams import GenerationRuns, match_rows, sequence_ngrams, unique_rows

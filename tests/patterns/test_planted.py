@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import chi2_contingency
 
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.patterns import classify_patterns
 from tests.conftest import build_from_docs
 from tests.patterns.planted import EXPECTED, T1, U1, World, make_world, naive_classes, naive_count

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.prompts import make_prompts
 from corpusmap.prompts.noise import perturb
 from tests.conftest import build_from_docs

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from corpusmap.prompts import sweep
 from corpusmap.query.macros import MACROS

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 import corpusmap.match.run as match_run
 from corpusmap.cli import cli
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from corpusmap.query import results_status
 from corpusmap.query.report import report

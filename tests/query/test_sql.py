@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from corpusmap.cli import cli
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from corpusmap.query.sql import sql
 from tests.conftest import build_from_docs

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from corpusmap.cli import cli
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import open_index
+from corpusmap.index.opening import open_index
 from corpusmap.match import classify
 from corpusmap.query.sql import connect, run_read_only, sql
 from tests.conftest import build_from_docs

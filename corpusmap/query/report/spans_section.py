@@ -29,7 +29,7 @@ def _offsets(r: Results, results: str, text: str) -> list[tuple[int, int]]:
     if kind in ("words", "bytes", "ids"):
         return token_offsets(kind, text)
     try:
-        from corpusmap.index.index import open_index
+        from corpusmap.index.opening import open_index
 
         tok = open_index(plan.get("index", "")).tokenizer
     except Exception:  # no index at hand: the output is shown without marks
