@@ -80,7 +80,7 @@ def _write(table: pa.Table, path: Path) -> None:
 def demo(
     out: str | os.PathLike = "demo",
     *,
-    prompts_per_kind: int = 16,
+    prompts_per_kind: int = 40,
     prefix_tokens: int = 24,
     continuation_tokens: int = 24,
     max_new_tokens: int = 32,

@@ -46,6 +46,12 @@ QUESTIONS = [
     "What is democracy?", "Explain gravity to a child.", "What is the Internet?",
     "Who was Albert Einstein?", "What is climate change?", "How do vaccines work?",
     "What is the Pythagorean theorem?", "Tell me about the Great Wall of China.",
+    "What is the Holy Spirit?", "Who was King David?", "What are the Ten Commandments?",
+    "Tell me the story of Jonah.", "Who was the apostle Paul?", "What is the Lord's Prayer?",
+    "What is a psalm?", "Who was Abraham?", "What is the theory of evolution?",
+    "How do airplanes fly?", "What is the stock market?", "Who painted the Mona Lisa?",
+    "What is the speed of light?", "How do bees make honey?", "What is a volcano?",
+    "Why do we dream?",
 ]  # fmt: skip
 KIND_OF_PREFIX = {"p": "sampled", "b": "bible", "r": "repeated", "f": "opening", "q": "question"}
 BEHAVIORS = """\
