@@ -119,7 +119,7 @@ def print_summary(res: dict[str, Any], asked: int) -> None:
     "--prompts-per-kind",
     default=40,
     show_default=True,
-    help="Prompts of each kind: corpus-sampled, Bible, repeated text (as many as found), "
+    help="Prompts of each kind: corpus-sampled, Bible (twice N), repeated text (as many as found), "
     "questions (at most 40); plus 7 chapter openings and their noise sweep (28).",
 )
 @click.option("--max-new-tokens", default=32, show_default=True)
