@@ -103,3 +103,8 @@ def test_summary_and_printout_on_the_planted_world(tmp_path: Path) -> None:
         assert f"  {cls} ({s['classes'][cls]['count']}): {s['classes'][cls]['meaning']}" in out
     assert f"'{' '.join(T1)}' -> model 'yonder' in 6 generations; corpus: " in out
     assert f"'{' '.join(U1)}'  (corpus 60; expected " in out and "found 0)" in out
+    # the report shows the same contingent row, its continuations quoted with their shares
+    from corpusmap.query.report import report
+
+    html = Path(report(results, tmp_path / "report")).read_text(encoding="utf-8")
+    assert "&#x27;yonder&#x27; 100.0%" in html and "{&#x27;text" not in html
