@@ -108,3 +108,4 @@ def test_summary_and_printout_on_the_planted_world(tmp_path: Path) -> None:
 
     html = Path(report(results, tmp_path / "report")).read_text(encoding="utf-8")
     assert "&#x27;yonder&#x27; 100.0%" in html and "{&#x27;text" not in html
+    assert "in 4+ generations while the corpus does so at most 5% of the time" in html
