@@ -78,7 +78,11 @@ def print_summary(res: dict[str, Any], asked: int) -> None:
                 f"  {r['kind']:<14} {r['n']:>3}   {_pct(r['copy']):>10}  "
                 f"{_pct(r['memorized']):>15}  {_pct(r['novelty']):>13}"
             )
-    echo(f"\npattern classes (thresholds: {res['thresholds_text']}):")
+    echo(
+        f"\npattern classes over the generations of unperturbed prompts (thresholds: "
+        f"{res['thresholds_text']});\neach with its top rows by keyness, the most "
+        "over-represented on its side first:"
+    )
     for cls, info in s["classes"].items():
         echo(f"  {cls} ({info['count']}): {info['meaning']}")
         for t in info["top"]:
