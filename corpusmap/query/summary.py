@@ -1,6 +1,11 @@
 """A results folder in a few numbers: each measure with its parameter, the four classes,
 behaviours, the noise sweep and the longest copied spans.
 
+Each class comes with one sentence on what it means, filled with the thresholds
+classify recorded (``class_meaning``; the report shows the same sentence), and its
+top rows by rank; a contingent row carries the model's and the corpus's top
+continuations of its trigger.
+
 The demo prints this; every number comes from a macro of ``corpusmap sql`` (the
 ``query`` of each measure row says which), so the console and SQL agree.
 Parameters come from ``measures.default_params``.
@@ -23,7 +28,8 @@ CLASS_MEANING = {
     "generations that also occur in the corpus",
     "idiosyncratic": "n-grams the model writes in {min_generations}+ generations that never "
     "occur in the corpus: its own phrasing",
-    "contingent": "a trigger of {trigger_n} tokens found in both, after which the model "
+    "contingent": "a trigger of {trigger_n} tokens in the corpus and the generations, after "
+    "which the model "
     "continues the same way in {support}+ generations while the corpus does so at most "
     "{eps_pct} of the time (same trigger, different behaviour)",
     "unexpressed": "corpus n-grams frequent enough to be expected {e_min:g}+ times in the "
