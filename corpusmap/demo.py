@@ -2,14 +2,14 @@
 
 1. index the embedded corpus (King James Bible + Wikipedia leads) with the
    ``words`` tokenizer, so spans and patterns read as words;
-2. make prompts of six kinds (``demo_inputs``): corpus-sampled, Bible-only,
+2. make prompts of six kinds (``demo_inputs``): corpus-sampled, Bible-only (2N),
    repeated text, chapter openings, a noise sweep over the openings, and
    instruction-style questions for the chat template;
 3. generate greedy continuations with the embedded SmolLM2-135M-Instruct on
    CPU: corpus prompts as plain text, questions through the chat template
    (two generation stores, one per set of generation parameters);
 4. classify all of them against the index, with thresholds sized for a run of
-   about a hundred generations (``PATTERN_OPTIONS``) and three behaviours;
+   about two hundred generations (``PATTERN_OPTIONS``) and three behaviours;
 5. summarise with the measures of ``corpusmap.query.measures`` (each printed
    with its parameter) and write the HTML report.
 
@@ -32,13 +32,15 @@ from corpusmap.demo_inputs import corpus_prompts, question_prompts, write_behavi
 from corpusmap.index.build import build_index
 from corpusmap.index.opening import open_index
 
-# Thresholds for ~70 generations of ~25 words (the defaults suit thousands):
-# n-grams from 2 words (bigrams are frequent enough in so little text to be
-# expected, e.g. the KJV's "; and"), triggers of 2 words seen in 3+ generations,
-# unexpressed when expected >= 2 times (Poisson P(0) = 0.135 < alpha = 0.15).
-# Each is a `corpusmap classify` flag.
+# Thresholds for ~200 generations of ~25 words (the defaults suit thousands), each a
+# `corpusmap classify` flag. n-grams from 2 words: in so little text only bigrams
+# are frequent enough to be expected at all (the KJV's ": and" once per ~600 words).
+# Triggers of 2 words seen in 3+ generations ("said ," then a quotation mark): at
+# this size 3 distinct generations is a recurrence, 5 (the default) almost never
+# happens. Unexpressed when expected >= 3 times yet never written: Poisson
+# P(0) = e^-3 = 0.0498 < alpha = 0.05 (alpha is also the contingent G² p-value).
 PATTERN_OPTIONS: dict[str, Any] = {
-    "n_min": 2, "trigger_n": 2, "support": 3, "e_min": 2.0, "alpha": 0.15,
+    "n_min": 2, "trigger_n": 2, "support": 3, "e_min": 3.0, "alpha": 0.05,
 }  # fmt: skip
 MIN_SPAN = 6  # words: shortest corpus span recorded
 EXTRACTION_K = 8  # words: k of k-extractable
@@ -80,7 +82,7 @@ def _write(table: pa.Table, path: Path) -> None:
 def demo(
     out: str | os.PathLike = "demo",
     *,
-    prompts_per_kind: int = 16,
+    prompts_per_kind: int = 40,
     prefix_tokens: int = 24,
     continuation_tokens: int = 24,
     max_new_tokens: int = 32,
@@ -158,5 +160,5 @@ def demo(
         "thresholds_text": ", ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in PATTERN_OPTIONS.items()
         ),
-        "summary": summary_for(results),
+        "summary": summary_for(results, examples=5),
     }

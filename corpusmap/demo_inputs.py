@@ -4,9 +4,10 @@ Each prompt kind is there to bring out one part of the map on a small model:
 
 * ``sampled`` (ids ``p…``): positions sampled uniformly from the whole corpus,
   with their true continuations (extraction, the human baseline, shared text);
-* ``bible`` (``b…``): positions in the King James Bible only; the model writes
-  on in its own modern English (``has`` for ``hath``, quotation marks the KJV
-  never uses): contingent and unexpressed patterns;
+* ``bible`` (``b…``, twice as many): positions in the King James Bible only; the
+  model writes on in its own modern English (``said, "`` where the KJV has no
+  quotation marks, ``the Holy Spirit`` for ``the Holy Ghost``, ``the Lord`` for
+  ``the LORD``): contingent and unexpressed patterns;
 * ``repeated`` (``r…``): positions whose prompt + continuation the corpus holds
   at least twice (few spans of 48 words repeat here, so there are often fewer);
 * ``opening`` (``f…``): the first words of well-known chapters (Genesis 1,
@@ -46,6 +47,12 @@ QUESTIONS = [
     "What is democracy?", "Explain gravity to a child.", "What is the Internet?",
     "Who was Albert Einstein?", "What is climate change?", "How do vaccines work?",
     "What is the Pythagorean theorem?", "Tell me about the Great Wall of China.",
+    "What is the Holy Spirit?", "Who was King David?", "What are the Ten Commandments?",
+    "Tell me the story of Jonah.", "Who was the apostle Paul?", "What is the Lord's Prayer?",
+    "What is a psalm?", "Who was Abraham?", "What is the theory of evolution?",
+    "How do airplanes fly?", "What is the stock market?", "Who painted the Mona Lisa?",
+    "What is the speed of light?", "How do bees make honey?", "What is a volcano?",
+    "Why do we dream?",
 ]  # fmt: skip
 KIND_OF_PREFIX = {"p": "sampled", "b": "bible", "r": "repeated", "f": "opening", "q": "question"}
 BEHAVIORS = """\
@@ -116,7 +123,9 @@ def corpus_prompts(
     """Every corpus-side prompt of the demo (one table) and how many of each kind it holds."""
     kw: dict[str, Any] = {"prefix_tokens": prefix, "continuation_tokens": continuation}
     parts = [make_prompts(ix, n, seed=0, **kw)]
-    parts.append(_renamed(make_prompts(ix, n, seed=1, sources=["embedded:kjv"], **kw), "b"))
+    # twice as many Bible prompts: contingent patterns need the same trigger in several
+    # generations, and the Bible is where the model's continuations part from the corpus
+    parts.append(_renamed(make_prompts(ix, 2 * n, seed=1, sources=["embedded:kjv"], **kw), "b"))
     try:
         repeated = make_prompts(ix, n, seed=2, from_duplicated=True, **kw)
         parts.append(_renamed(repeated, "r"))

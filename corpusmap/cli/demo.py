@@ -23,11 +23,30 @@ def _pct(v: Any) -> str:
 def _kinds(counts: dict[str, int], asked: int) -> str:
     parts = [f"{n} {k}" for k, n in counts.items()]
     note = "".join(
-        f"\n  ({k}: {counts[k]} of {asked} asked; sampling found no more)"
+        f"\n  ({k}: {counts.get(k, 0)} of {asked} asked; sampling found no more)"
         for k in ("repeated",)
         if counts.get(k, 0) < asked
     )
     return f"{sum(counts.values())} prompts: " + ", ".join(parts) + note
+
+
+def _pattern(t: dict[str, Any]) -> str:
+    """One pattern row: the n-gram and its counts; a trigger with both continuations."""
+    if not t["count_generations"]:
+        return (
+            f"{t['pattern']!r}  (corpus {t['count_corpus']:,}; expected "
+            f"{t['expected_generations']:.1f} times in the generations, found 0)"
+        )
+    if not t.get("continuation"):
+        return (
+            f"{t['pattern']!r}  (corpus {t['count_corpus']:,}; generations "
+            f"{t['count_generations']:,}, in {t['n_generations']:,} distinct)"
+        )
+    corpus = ", ".join(f"{c['text']!r} {_pct(c['prob'])}" for c in t["corpus_top"][:2])
+    return (
+        f"{t['pattern']!r} -> model {t['continuation']!r} in {t['n_generations']} "
+        f"generations; corpus: {corpus or '–'}"
+    )
 
 
 def print_summary(res: dict[str, Any], asked: int) -> None:
@@ -51,22 +70,23 @@ def print_summary(res: dict[str, Any], asked: int) -> None:
             f"\nby prompt kind     n   copy (L={p['L']})  memorized (k={p['k']})  "
             f"novelty (n={p['n']})"
         )
-        for r in s["by_kind"]:
+        order = list(res["prompts"])  # the order the prompt counts are printed in
+        for r in sorted(
+            s["by_kind"], key=lambda r: order.index(r["kind"]) if r["kind"] in order else 99
+        ):
             echo(
                 f"  {r['kind']:<14} {r['n']:>3}   {_pct(r['copy']):>10}  "
                 f"{_pct(r['memorized']):>15}  {_pct(r['novelty']):>13}"
             )
-    from corpusmap.query.summary import CLASS_MEANING
-
-    echo(f"\npattern classes (thresholds: {res['thresholds_text']}):")
+    echo(
+        f"\npattern classes over the generations of unperturbed prompts (thresholds: "
+        f"{res['thresholds_text']});\neach with its top rows by keyness, the most "
+        "over-represented on its side first:"
+    )
     for cls, info in s["classes"].items():
-        echo(f"  {cls} ({info['count']}): {CLASS_MEANING[cls]}")
+        echo(f"  {cls} ({info['count']}): {info['meaning']}")
         for t in info["top"]:
-            extra = f" -> model: {t['continuation']!r}" if t.get("continuation") else ""
-            echo(
-                f"      {t['pattern']!r}{extra}  (corpus {t['count_corpus']:,}, "
-                f"generations {t['count_generations']:,})"
-            )
+            echo(f"      {_pattern(t)}")
     if s["behaviors"]:
         echo("\nbehaviours (mutual information, bits, between the behaviour in prompt and output):")
         for b in s["behaviors"]:
@@ -101,10 +121,10 @@ def print_summary(res: dict[str, Any], asked: int) -> None:
 )
 @click.option(
     "--prompts-per-kind",
-    default=16,
+    default=40,
     show_default=True,
-    help="Prompts of each kind: corpus-sampled, Bible, repeated text (as many as found), "
-    "questions; plus 7 chapter openings and their noise sweep (28).",
+    help="Prompts of each kind: corpus-sampled, Bible (twice N), repeated text (as many as found), "
+    "questions (at most 40); plus 7 chapter openings and their noise sweep (28).",
 )
 @click.option("--max-new-tokens", default=32, show_default=True)
 @click.option("--model", default="smollm2", show_default=True, help="Model to generate with.")

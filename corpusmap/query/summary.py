@@ -1,6 +1,11 @@
 """A results folder in a few numbers: each measure with its parameter, the four classes,
 behaviours, the noise sweep and the longest copied spans.
 
+Each class comes with one sentence on what it means, filled with the thresholds
+classify recorded (``class_meaning``; the report shows the same sentence), and its
+top rows by rank; a contingent row carries the model's and the corpus's top
+continuations of its trigger.
+
 The demo prints this; every number comes from a macro of ``corpusmap sql`` (the
 ``query`` of each measure row says which), so the console and SQL agree.
 Parameters come from ``measures.default_params``.
@@ -19,13 +24,27 @@ from corpusmap.query.measures import COPY_RATE, MEMORIZATION, NOVELTY, default_p
 from corpusmap.query.sql import connect
 
 CLASS_MEANING = {
-    "shared": "n-grams the model writes in 3+ generations that also occur in the corpus",
-    "idiosyncratic": "n-grams the model writes in 3+ generations that never occur in the corpus",
-    "contingent": "a corpus trigger after which the model consistently continues with "
-    "something the corpus rarely does (same trigger, different behaviour)",
-    "unexpressed": "corpus n-grams frequent enough to be expected in the generations that "
-    "the model never writes",
+    "shared": "n-grams ({n_min}-{n_max} tokens) the model writes in {min_generations}+ "
+    "generations that also occur in the corpus",
+    "idiosyncratic": "n-grams the model writes in {min_generations}+ generations that never "
+    "occur in the corpus: its own phrasing",
+    "contingent": "a trigger of {trigger_n} tokens in the corpus and the generations, after "
+    "which the model "
+    "continues the same way in {support}+ generations while the corpus does so at most "
+    "{eps_pct} of the time (same trigger, different behaviour)",
+    "unexpressed": "corpus n-grams frequent enough to be expected {e_min:g}+ times in the "
+    "generations (Poisson p < {alpha:g}) that the model never writes",
 }
+
+
+def class_meaning(cls: str, thresholds: dict[str, Any]) -> str:
+    """One sentence on what class ``cls`` means, with the thresholds classify used."""
+    return CLASS_MEANING[cls].format(**thresholds, eps_pct=f"{100 * thresholds['eps']:g}%")
+
+
+def _top(text: str | None) -> list[dict[str, Any]]:
+    """The JSON list of top continuations a contingent row carries (empty when none)."""
+    return json.loads(text) if text else []
 
 
 def _rows(con: Any, query: str) -> list[dict[str, Any]]:
@@ -44,7 +63,8 @@ def summary_for(results: str | os.PathLike, examples: int = 3) -> dict[str, Any]
     measures = []
     for m, value in ((COPY_RATE, p["L"]), (MEMORIZATION, p["k"]), (NOVELTY, p["n"])):
         query = f"SELECT * FROM {m.key}({value})"
-        row = _rows(con, query)[0]
+        found = _rows(con, query)  # no row: nothing to measure (no corpus-prompted generation)
+        row = found[0] if found else {m.key: None, m.count_name: 0}
         measures.append(
             {
                 "label": m.label(value),
@@ -66,14 +86,23 @@ def summary_for(results: str | os.PathLike, examples: int = 3) -> dict[str, Any]
             "FROM generations GROUP BY ALL ORDER BY min(prompt_id)",
         )
     classes = {}
-    if _has(con, "patterns"):
+    thresholds = manifest.get("patterns", {}).get("thresholds")
+    if _has(con, "patterns") and thresholds:
         for cls in CLASS_MEANING:
             top = _rows(
                 con,
-                "SELECT pattern, count_corpus, count_generations, continuation FROM patterns "
-                f"WHERE class = '{cls}' ORDER BY rank NULLS LAST, keyness DESC NULLS LAST",
+                "SELECT pattern, count_corpus, count_generations, n_generations, "
+                "expected_generations, continuation, corpus_top, model_top FROM patterns "
+                f"WHERE class = '{cls}' "
+                "ORDER BY rank NULLS LAST, keyness DESC NULLS LAST",
             )
-            classes[cls] = {"count": len(top), "top": top[:examples]}
+            for t in top[:examples]:
+                t["corpus_top"], t["model_top"] = _top(t["corpus_top"]), _top(t["model_top"])
+            classes[cls] = {
+                "count": len(top),
+                "meaning": class_meaning(cls, thresholds),
+                "top": top[:examples],
+            }
     behaviors = (
         _rows(
             con,

@@ -95,7 +95,9 @@ def items(values: Iterable[Any], limit: int = 160) -> Html:
 
 
 def top_continuations(value: Any, limit: int = 3) -> Html:
-    """The first few entries of a JSON ``{continuation: weight}`` or ``[[text, weight]]``."""
+    """The first few entries of a JSON ``{continuation: weight}``, ``[[text, weight]]`` or
+    ``[{"text": ..., "prob": ...}]`` (what classify writes: the text quoted, so a
+    punctuation mark reads as one)."""
     try:
         data = json.loads(value) if isinstance(value, str) else value
     except ValueError:
@@ -104,13 +106,16 @@ def top_continuations(value: Any, limit: int = 3) -> Html:
         pairs = sorted(data.items(), key=lambda kv: -kv[1] if isinstance(kv[1], int | float) else 0)
         entries = [f"{k!s}: {number(v)}" for k, v in pairs[:limit]]
     elif isinstance(data, list):
-        entries = [
-            f"{e[0]!s}: {number(e[1])}" if isinstance(e, list | tuple) and len(e) == 2 else str(e)
-            for e in data[:limit]
-        ]
+        entries = [_entry(e) for e in data[:limit]]
     else:
         entries = [] if data is None else [str(data)]
     return items(entries, 80)
+
+
+def _entry(e: Any) -> str:
+    if isinstance(e, dict) and {"text", "prob"} <= e.keys():
+        return f"{e['text']!r} {100 * e['prob']:.1f}%"
+    return f"{e[0]!s}: {number(e[1])}" if isinstance(e, list | tuple) and len(e) == 2 else str(e)
 
 
 def cell(value: Any) -> str:

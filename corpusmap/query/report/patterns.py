@@ -32,6 +32,7 @@ from corpusmap.query.report.html import (
     top_continuations,
 )
 from corpusmap.query.report.tables import top_patterns
+from corpusmap.query.summary import class_meaning
 
 CLASS_TEXT = {
     "shared": "In the training data and in the generations.",
@@ -58,6 +59,16 @@ def _counts(p: dict[str, Any]) -> Num:
     got, expected = p["count_generations"], p["expected_generations"]
     text = "–" if got is None else f"{got:,}"
     return Num(text if expected is None else f"{text} ({expected:.3g})")
+
+
+def _meaning(r: Results, cls: str) -> str:
+    """What the class means: with the thresholds when every folder used the same ones
+    (the sentence the demo prints), else the general sentence."""
+    found = [(m.get("patterns") or {}).get("thresholds") for m in r.manifests.values()]
+    if found and found[0] and all(t == found[0] for t in found):
+        text = class_meaning(cls, found[0])
+        return f"{text[0].upper()}{text[1:]}."
+    return CLASS_TEXT[cls]
 
 
 def pattern_table(rows: list[dict[str, Any]], cls: str, several: bool) -> Html:
@@ -106,7 +117,7 @@ def patterns_section(r: Results, out: Path) -> Html:
         mine = [p for p in rows if p["cls"] == cls]
         parts.append(Html(f"<h3>{esc(cls.capitalize())}</h3>"))
         if cls in CLASS_TEXT:
-            parts.append(Html(f"<p class='meta'>{esc(CLASS_TEXT[cls])}</p>"))
+            parts.append(Html(f"<p class='meta'>{esc(_meaning(r, cls))}</p>"))
         parts.append(
             pattern_table(mine, cls, len(r.names) > 1) if mine else note(f"No {cls} patterns.")
         )
