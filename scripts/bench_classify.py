@@ -2,7 +2,7 @@
 
 Part 1 scores synthetic generations (half copied from the corpus with a mutation
 every ~40 tokens, half Zipf-random) against an existing index with
-``corpusmap.patterns`` (spans + coverage + novelty + extraction-free measures;
+``corpusmap.classify`` (spans + coverage + novelty + extraction-free measures;
 MinHash and patterns off) and reports generated tokens/s end to end. When an
 infini-gram index of the same tokens is given (``--infini``), the same work is done
 the way one would with infini-gram on a subsample: ``creativity()`` per generation

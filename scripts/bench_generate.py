@@ -3,7 +3,7 @@
 Same model (the embedded SmolLM2-135M-Instruct GGUF, dequantized to float32), same
 prompts, greedy decoding, ``--max-new-tokens`` each:
 
-* batched: ``corpusmap.generation`` with ``--batch-size`` (length-bucketed, left-padded,
+* batched: ``corpusmap.generate`` with ``--batch-size`` (length-bucketed, left-padded,
   KV cache, log-probs recorded, rows written to a Parquet store); its wall time
   includes tokenizing and writing the store.
 * naive: ``model.generate(ids, do_sample=False)`` per prompt, the loop people write first.
@@ -112,9 +112,9 @@ def main() -> None:
 
     b_rate, n_rate = batched_tokens / batched_s, naive_tokens / naive_s
     print(f"prompts {len(prompts)} x max {args.max_new_tokens} new tokens, greedy")
-    print(f"batched  corpusmap.generation (batch {args.batch_size}): {batched_tokens} tok "
+    print(f"batched  corpusmap.generate (batch {args.batch_size}): {batched_tokens} tok "
           f"in {batched_s:.2f} s = {b_rate:.1f} tok/s")  # fmt: skip
-    print(f"batch 1  corpusmap.generation (batch 1):  {one_tokens} tok "
+    print(f"batch 1  corpusmap.generate (batch 1):  {one_tokens} tok "
           f"in {one_s:.2f} s = {one_tokens / one_s:.1f} tok/s")  # fmt: skip
     print(f"naive    model.generate per prompt:     {naive_tokens} tok "
           f"in {naive_s:.2f} s = {n_rate:.1f} tok/s")  # fmt: skip

@@ -754,9 +754,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(args.threads)
-    # subtle: `from corpusmap import generate` gives the subpackage corpusmap.generation, not
-    # the function (the lazy name collides with it; see the report): import from the stages
-    from corpusmap.generation import generate
+    from corpusmap import generate
     from corpusmap.index.build import build_index
     from corpusmap.index.opening import open_index
     from corpusmap.match import classify

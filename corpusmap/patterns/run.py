@@ -1,6 +1,6 @@
 """``classify_patterns``: the four classes for a results folder, start to end.
 
-Called by ``corpusmap.patterns`` (the match stage) after the per-generation
+Called by ``corpusmap.classify`` (the match stage) after the per-generation
 tables are written. Stages, in the order data flows:
 
 1. index the outputs (``generations_index.build_generations``): G, same tokenizer as T;
