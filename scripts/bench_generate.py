@@ -17,7 +17,7 @@ and a single row, so a rare near-tie may flip; greedy otherwise agrees).
 
 Run:
 
-    cd /work/main && PYTHONPATH=/work/main /tmp/venv/bin/python scripts/bench_generate.py \
+    .venv/bin/python scripts/bench_generate.py \
         [--prompts 16] [--max-new-tokens 32] [--batch-size 16] [--threads N]
 """
 

@@ -20,7 +20,7 @@ folder (``--work``/model) that both load.
 Run (on a machine with a CUDA GPU; ``--allow-cpu`` runs the hf part on CPU for a
 smoke test):
 
-    PYTHONPATH=/work/main python scripts/bench_generate_gpu.py \
+    .venv/bin/python scripts/bench_generate_gpu.py \
         [--model smollm2] [--prompts 1024] [--max-new-tokens 128] [--batch-sizes 64,256]
 """
 

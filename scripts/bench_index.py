@@ -33,7 +33,7 @@ sources at start and end). It prints a table with every number, the ratios and t
 
 Run (infini-gram 2.6.0 and psutil must be installed):
 
-    cd /work/main && PYTHONPATH=/work/main /tmp/venv/bin/python scripts/bench_index.py \
+    .venv/bin/python scripts/bench_index.py \
         [--tokens 200_000_000] [--queries 10000] [--ms-tokens 20000] [--shard-tokens N] \
         [--workdir /tmp/bench_index] [--keep] [--reuse]
 

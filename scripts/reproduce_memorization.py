@@ -38,7 +38,7 @@ Run it (wall times on 2 idle CPU cores; a busy machine is 2-10x slower):
 the same with a 2.6M-parameter model on a third of the text (~1.5 min), ``tiny`` the
 slow test's (~25 s):
 
-    cd /work/main && PYTHONPATH=/work/main /tmp/venv/bin/python \\
+    .venv/bin/python \\
         scripts/reproduce_memorization.py [--scale full|small|tiny] [--out DIR] \\
         [--report-dir DIR] [--corpus wiki|kjv|all] [--epochs N] [--seed 0] [--threads 2] [--force]
 
