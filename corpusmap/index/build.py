@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from corpusmap import __version__
 from corpusmap.atomic import write_json
-from corpusmap.errors import CorpusmapError
+from corpusmap.errors import CorpusmapError, NoDocumentsError
+from corpusmap.index.build_inputs import describe, unique_inputs
 from corpusmap.index.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -207,6 +208,13 @@ def build_index(
     )
     if not srcs:
         raise CorpusmapError("no sources given: name corpus files or folders, or `embedded`")
+    if shard_tokens < 1:
+        raise CorpusmapError(
+            f"--shard-tokens must be a positive number of tokens (got {shard_tokens})"
+        )
+    named = describe(srcs) if memory is None else "the in-memory documents"
+    if memory is None:
+        srcs = unique_inputs(srcs)
     workers = max(1, workers or os.cpu_count() or 1)
     params = {
         "tokenizer": tokenizer if isinstance(tokenizer, str) else tokenizer.spec.to_dict(),
@@ -239,7 +247,13 @@ def build_index(
     }
     building = building_dir(out)
     t0 = time.perf_counter()
-    done = _resume(building, plan)
+    try:
+        done = _resume(building, plan)
+    except OSError as exc:
+        raise CorpusmapError(
+            f"{out}: cannot write an index there ({exc.strerror}: {exc.filename}); "
+            "choose another --out"
+        ) from exc
     tok = _prepare_tokenizer(tokenizer, building, iter_documents(srcs, ReadStats(), **read_args))
     width = width_for(tok.spec.vocab_size)
     stats = ReadStats()
@@ -248,7 +262,14 @@ def build_index(
     if skipped:
         docs = itertools.islice(docs, skipped, None)
         print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
-    records = write_shards(docs, tok, width, building, shard_tokens, workers, done)
+    try:
+        records = write_shards(docs, tok, width, building, shard_tokens, workers, done)
+    except NoDocumentsError:
+        raise NoDocumentsError(
+            f"{named}: no documents ({stats.files} files read, {stats.empty_skipped} empty "
+            f"and {stats.errors_skipped} bad records skipped); check the paths and "
+            "--text-field / --lines"
+        ) from None
     if minhash:
         from corpusmap.index.minhash.build import build_minhash
 
