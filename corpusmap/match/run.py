@@ -33,7 +33,7 @@ from corpusmap.index.index import Index, open_index
 from corpusmap.match.inputs import fingerprint, load_generations
 from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.patterns import classify_patterns
-from corpusmap.patterns.run import encode_generations
+from corpusmap.patterns.run import check_pattern_inputs, encode_generations
 from corpusmap.progress import progress_bar
 
 RESULTS_FORMAT = "corpusmap-results"
@@ -78,6 +78,7 @@ def classify(
     patterns: bool = True,
     pattern_options: dict[str, Any] | None = None,
     force: bool = False,
+    on_error: str = "raise",
 ) -> Path:
     """Score every generation against the corpus index and write ``out``.
 
@@ -97,13 +98,18 @@ def classify(
         patterns: also classify patterns into the four classes.
         pattern_options: thresholds for the pattern classes (see ``corpusmap.patterns``).
         force: discard an existing results folder made from other inputs.
+        on_error: ``raise`` on a generation with a null output or prompt, or ``skip``
+            it and count it (``manifest["skipped"]``).
 
     Returns:
         The results folder.
     """
     ix = index if isinstance(index, Index) else open_index(index)
     out = Path(out)
-    table = load_generations(generations, prompt_field, output_field, id_field)
+    if patterns:
+        check_pattern_inputs(**(pattern_options or {}))
+    skipped: dict[str, int] = {}
+    table = load_generations(generations, prompt_field, output_field, id_field, on_error, skipped)
     params = MatchParams(
         min_span=min_span or 0,
         coverage_lengths=list(coverage_lengths or []),
@@ -140,6 +146,7 @@ def classify(
             "corpusmap_version": __version__,
             "plan": plan,
             "finished": [],
+            "skipped": skipped,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         write_json(out / "manifest.json", manifest)
