@@ -90,7 +90,7 @@ def check_pattern_inputs(behaviors: str | os.PathLike | None = None, **_: Any) -
     if behaviors:
         from corpusmap.patterns.behaviors import load_behaviors
 
-        load_behaviors(behaviors)
+        load_behaviors(str(behaviors))
 
 
 def classify_patterns(
