@@ -42,6 +42,7 @@ from corpusmap.index.format import (
 from corpusmap.index.publish import finished_shard, publish
 from corpusmap.index.sharding import write_shards
 from corpusmap.progress import progress_bar
+from corpusmap.sources.discover import check_output_folder
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
 from corpusmap.tokenizer.spec import separator_id, unknown_id, width_for
@@ -227,6 +228,7 @@ def build_index(
         "eod_id": eod_id,
         "minhash": minhash,
     }
+    check_output_folder(out, FORMAT_NAME)
     plan = {"params": params, "sources": _fingerprint(srcs)}
     if (out / MANIFEST).is_file() and not force:
         existing = read_manifest(out)

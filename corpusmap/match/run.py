@@ -35,6 +35,7 @@ from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.patterns import classify_patterns
 from corpusmap.patterns.run import check_pattern_inputs, encode_generations
 from corpusmap.progress import progress_bar
+from corpusmap.sources.discover import check_output_folder
 
 RESULTS_FORMAT = "corpusmap-results"
 RESULTS_VERSION = 1
@@ -106,6 +107,7 @@ def classify(
     """
     ix = index if isinstance(index, Index) else open_index(index)
     out = Path(out)
+    check_output_folder(out, RESULTS_FORMAT)
     if patterns:
         check_pattern_inputs(**(pattern_options or {}))
     skipped: dict[str, int] = {}

@@ -223,3 +223,29 @@ def _walk(root: Path, notes: list[str] | None = None) -> list[Unit]:
         )
     units.sort(key=lambda unit: unit.path.relative_to(root).parts)
     return units
+
+
+def check_output_folder(out: Path, fmt: str, flag: str = "--out") -> None:
+    """Refuse to write ``fmt`` output into a folder that holds anything but our own ``fmt``.
+
+    A new or empty folder, or one holding a corpusmap output of the same format,
+    may be written (resumed, or replaced with ``--force``); a folder with other
+    files, or with another corpusmap output, is never written into, moved or
+    removed: it may be the user's data (even the corpus itself).
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise CorpusmapError(f"{out}: is a file, where a folder is needed; choose another {flag}")
+    found = corpusmap_output(out)
+    if found == fmt:
+        return
+    if found is not None:
+        raise CorpusmapError(
+            f"{out}: holds a corpusmap output of another kind ({found}); choose another {flag}"
+        )
+    if any(not p.name.startswith(".") for p in out.iterdir()):
+        raise CorpusmapError(
+            f"{out}: exists and holds files corpusmap did not write; choose a new or empty {flag} "
+            "(it is never overwritten or removed)"
+        )

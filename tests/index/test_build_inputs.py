@@ -120,3 +120,13 @@ def test_resume_rejects_a_shard_whose_input_changed_behind_a_restored_mtime(
     monkeypatch.setattr(stream_mod, "finish_shard", real)
     ix = open_index(build_index([a, b], out, **args))
     assert ix.count(["alpha", "gamma", "omega"]) == [0, 40, 40]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_out_that_is_a_users_folder_is_never_replaced(tmp_path, force) -> None:
+    """Before: publish moved the existing --out aside and deleted it, even the corpus."""
+    folder = _corpus(tmp_path)
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(CorpusmapError, match="holds files corpusmap did not write"):
+        build_index(folder, folder, force=force, **ARGS)
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -85,3 +85,19 @@ def test_bad_behaviour_file_is_refused_before_anything_is_written(tmp_path, ix) 
     with pytest.raises(InputError, match=r"b\.toml: invalid TOML"):
         classify(g, ix, tmp_path / "r", pattern_options={"behaviors": str(bad)}, minhash=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_classify_never_replaces_a_folder_it_did_not_write(tmp_path, ix) -> None:
+    g = tmp_path / "g.parquet"
+    pq.write_table(pa.table({"prompt": ["a"], "output": ["the lazy dog"]}), g)
+    from corpusmap.errors import CorpusmapError
+
+    with pytest.raises(CorpusmapError, match=r"another kind \(corpusmap-index\)"):
+        classify(g, ix, ix, force=True, minhash=False, patterns=False)
+    assert (ix / "manifest.json").is_file()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(CorpusmapError, match="holds files corpusmap did not write"):
+        classify(g, ix, mine, force=True, minhash=False, patterns=False)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from corpusmap import __version__
 from corpusmap.atomic import write_text
+from corpusmap.errors import CorpusmapError, require
 from corpusmap.query.report.data import open_results
 from corpusmap.query.report.html import note, page, section
 from corpusmap.query.report.sections import (
@@ -72,8 +73,13 @@ def report(
     Raises:
         CorpusmapError: a folder is not a results folder, or holds no generations.
     """
+    require("matplotlib", "demo")  # before anything is written (the plots import it)
     r = open_results(results)
     out = Path(out)
+    if out.is_dir() and not (out / "index.html").is_file() and any(out.iterdir()):
+        raise CorpusmapError(
+            f"{out}: exists and holds files other than a report; choose a new or empty --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
     sections = [(ident, title, render(r, out)) for ident, title, render in SECTIONS]
     unfinished = [s["message"] for f in r.folders if (s := results_status(f))["message"]]
