@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from corpusmap import __version__
-from corpusmap.cli.user_errors import debug, user_input_message
+from corpusmap.cli.user_errors import debug, one_line, user_input_message
 from corpusmap.errors import CorpusmapError
 
 
@@ -39,7 +39,7 @@ class CorpusmapGroup(click.Group):
             if found is None or debug():
                 raise
             message = found
-        click.echo(f"error: {' '.join(message.splitlines())}", err=True)
+        click.echo(f"error: {one_line(message)}", err=True)
         sys.exit(1)
 
 

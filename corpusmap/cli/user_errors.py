@@ -29,6 +29,24 @@ from pathlib import Path
 from types import TracebackType
 
 
+def one_line(message: str) -> str:
+    """The message with control and bidi characters escaped (``\\n``, ``\\x1b``, ``\\u202e``).
+
+    A file name or a value from the input can hold a newline, a terminal escape or
+    a right-to-left override; printed raw, it would break the one-line error or
+    repaint the user's terminal.
+    """
+    import unicodedata
+
+    out = []
+    for ch in message:
+        if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def debug() -> bool:
     """``CORPUSMAP_DEBUG=1``: show tracebacks instead of one-line errors."""
     return os.environ.get("CORPUSMAP_DEBUG", "") not in ("", "0")
