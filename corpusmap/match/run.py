@@ -152,6 +152,10 @@ def classify(
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         write_json(out / "manifest.json", manifest)
+    elif patterns and "completed_at" in manifest:
+        # a rerun redoes the pattern stage: until it ends, the folder is not complete
+        manifest.pop("completed_at")
+        write_json(out / "manifest.json", manifest)
     # every text tokenized once for the run; shards and the pattern stage take slices
     encoded = encode_generations(ix.tokenizer, table)
     finished = set(manifest["finished"])

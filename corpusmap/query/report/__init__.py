@@ -76,9 +76,15 @@ def report(
     require("matplotlib", "demo")  # before anything is written (the plots import it)
     r = open_results(results)
     out = Path(out)
-    if out.is_dir() and not (out / "index.html").is_file() and any(out.iterdir()):
+    foreign = [
+        p.name
+        for p in (out.iterdir() if out.is_dir() else [])
+        if not p.name.startswith(".") and not (p.name == "index.html" or p.suffix == ".png")
+    ]
+    if foreign:  # a report (maybe interrupted) holds only index.html and plots
         raise CorpusmapError(
-            f"{out}: exists and holds files other than a report; choose a new or empty --out"
+            f"{out}: holds files other than a report ({', '.join(sorted(foreign)[:3])}); "
+            "choose a new or empty --out"
         )
     out.mkdir(parents=True, exist_ok=True)
     sections = [(ident, title, render(r, out)) for ident, title, render in SECTIONS]
