@@ -232,6 +232,11 @@ def make_stages(work: Path, inputs: dict[str, Path], names: list[str]) -> list[S
     gen = ["generate", "--model", str(inputs["model"]), "--prompts", str(inputs["prompts"])]
     gen += ["--max-new-tokens", "12", "--num-samples", "2", "--part-rows", "8", "--batch-size", "4"]
     cls = ["classify", str(g), "--index", str(ix), "--shard-rows", "16", "--no-minhash"]
+    behaviors = work / "behaviors.toml"
+    behaviors.write_text('[[behaviors]]\nname = "the"\nliteral = "the"\n\n'
+                         '[[behaviors]]\nname = "comma"\nregex = ","\n')  # fmt: skip
+    # thresholds low enough that the tiny model's outputs give pattern rows to lose
+    pat = ["--min-generations", "2", "--e-min", "1", "--top-k", "0", "--behaviors", str(behaviors)]
     need = set(names)  # each stage needs the references of the stages before it
     if need & {"classify", "patterns", "report"}:
         need |= {"build", "generate", "classify"}
@@ -246,7 +251,7 @@ def make_stages(work: Path, inputs: dict[str, Path], names: list[str]) -> list[S
     if "classify" in need and not (r_shards / "manifest.json").is_file():
         _run([*cls, "--out", str(r_shards), "--no-patterns"])
     if "patterns" in need and not (r_full / "manifest.json").is_file():
-        _run([*cls, "--out", str(r_full)])
+        _run([*cls, *pat, "--out", str(r_full)])
     if "report" in need and not (ref / "rep" / "index.html").is_file():
         _run(["report", str(r_full), "--out", str(ref / "rep")])
     t = work / "trial"
@@ -269,7 +274,7 @@ def make_stages(work: Path, inputs: dict[str, Path], names: list[str]) -> list[S
         "classify": Stage("classify", [*cls, "--out", str(t / "R"), "--no-patterns"], t / "R",
                           fresh(t / "R"), _read_results, imports="corpusmap.match"),
         # the pattern stage: resume from finished shards, so kills land in the patterns
-        "patterns": Stage("patterns", [*cls, "--out", str(t / "RP")], t / "RP",
+        "patterns": Stage("patterns", [*cls, *pat, "--out", str(t / "RP")], t / "RP",
                           fresh(t / "RP", r_shards), _read_results, start=r_shards,
                           imports="corpusmap.match"),
         "report": Stage("report", ["report", str(r_full), "--out", str(t / "rep")], t / "rep",
@@ -381,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             if reference != expected:  # two uninterrupted runs must agree
                 raise SystemExit(f"{stage.name}: two uninterrupted runs differ; not deterministic")
             start = stage.read(stage.start)[0] if stage.start else None
+            if start == reference:
+                raise SystemExit(f"{stage.name}: the stage adds nothing to its start; no test")
             # from half-way through the imports to the end: most kills land in the work
             window = (min(_import_seconds(stage.imports), seconds) / 2, seconds)
             for _ in range(args.trials):
