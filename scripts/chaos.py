@@ -94,8 +94,11 @@ def _run(argv: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def _killed_run(argv: list[str], delay: float) -> bool:
-    """Start the command, SIGKILL its process group after ``delay`` s; True if it was killed."""
+def _killed_run(argv: list[str], delay: float) -> float | None:
+    """Start the command, SIGKILL its process group after ``delay`` s.
+
+    Returns None when it was killed, else the seconds it took to finish.
+    """
     proc = subprocess.Popen(
         [sys.executable, "-m", "corpusmap", *argv],
         env=_env(),
@@ -103,13 +106,14 @@ def _killed_run(argv: list[str], delay: float) -> bool:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    t0 = time.perf_counter()
     try:
         proc.wait(timeout=delay)
-        return False  # finished before the kill
+        return time.perf_counter() - t0  # finished before the kill
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        return True
+        return None
 
 
 # ---- readers: what a user would open, as {key: content} ----------------------------
@@ -316,18 +320,22 @@ def _import_seconds(modules: str) -> float:
 def trial(
     stage: Stage,
     reference: dict[str, Any],
-    window: tuple[float, float],
+    window: list[float],
     rng: random.Random,
     start: dict[str, Any] | None = None,
 ) -> None:
     """One kill at a moment drawn from ``window`` (s), a peek, a resume; counts into ``tally``.
 
     ``start``: what the stage's starting state reads as (a complete earlier state).
+    A run that finishes before its kill shortens the window to its own duration,
+    so a reference timed on a busy machine does not leave most runs unkilled.
     """
     stage.reset()
     stage.tally["trials"] += 1
-    if not _killed_run(stage.argv, rng.uniform(*window)):
+    took = _killed_run(stage.argv, rng.uniform(*window))
+    if took is not None:
         stage.tally["finished before the kill"] += 1
+        window[1] = max(window[0], min(window[1], took))
     try:
         seen, complete = stage.read(stage.out)
     except Refused:
@@ -389,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             if start == reference:
                 raise SystemExit(f"{stage.name}: the stage adds nothing to its start; no test")
             # from half-way through the imports to the end: most kills land in the work
-            window = (min(_import_seconds(stage.imports), seconds) / 2, seconds)
+            window = [min(_import_seconds(stage.imports), seconds) / 2, seconds]
             for _ in range(args.trials):
                 trial(stage, reference, window, rng, start)
             t = stage.tally
