@@ -29,7 +29,6 @@ import pyarrow as pa
 from corpusmap import __version__
 from corpusmap.atomic import write_json
 from corpusmap.errors import CorpusmapError, NoDocumentsError
-from corpusmap.index.build_inputs import describe, unique_inputs
 from corpusmap.index.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -39,6 +38,7 @@ from corpusmap.index.format import (
     sha256_file,
     shard_name,
 )
+from corpusmap.index.input_checks import describe, unique_inputs
 from corpusmap.index.publish import finished_shard, publish
 from corpusmap.index.sharding import write_shards
 from corpusmap.progress import progress_bar
