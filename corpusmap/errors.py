@@ -36,6 +36,10 @@ class InputError(CorpusmapError):
         super().__init__(f"{where}: {message}")
 
 
+class NoDocumentsError(CorpusmapError):
+    """The inputs of a build gave no document; the caller adds which inputs they were."""
+
+
 class IndexFormatError(CorpusmapError):
     """An index folder is missing, half-written, corrupt or of another format version."""
 

@@ -34,7 +34,11 @@ from corpusmap.cli.options import ray_option
 @click.option("--chat-template", is_flag=True, help="Wrap prompts in the model's chat template.")
 @click.option("--prompt-field", default="prompt", show_default=True)
 @click.option("--id-field", default="id", show_default=True)
-@click.option("--new-run", is_flag=True, help="Add a run with new parameters to the store.")
+@click.option(
+    "--new-run",
+    is_flag=True,
+    help="Add a run with new parameters, or for other prompts, to the store.",
+)
 @click.option("--part-rows", default=None, type=int, help="Rows per Parquet part.")
 @click.option("--dtype", default=None, help="bfloat16 | float16 | float32 (default by device).")
 @ray_option

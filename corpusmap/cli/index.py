@@ -17,6 +17,7 @@ import numpy as np
 
 from corpusmap.cli.minhash import dups_cmd, minhash_cmd, near_dups_cmd
 from corpusmap.cli.options import foreign_options, ray_option
+from corpusmap.errors import CorpusmapError, InputError
 from corpusmap.index.build import DEFAULT_SHARD_TOKENS, build_index
 from corpusmap.index.index import Index
 from corpusmap.index.opening import open_index
@@ -35,15 +36,47 @@ def _emit(data: Any, as_json: bool, render: Any) -> None:
         render(data)
 
 
+_MAX_ID = 2**63 - 1  # what an int64 batch holds; ids beyond the vocabulary become `unknown`
+
+
+def _read_query_file(file: str) -> list[tuple[str, str]]:
+    """(where, text) of each line of ``--file``, decoded as UTF-8 line by line."""
+    items = []
+    for n, raw in enumerate(Path(file).read_bytes().splitlines(), 1):
+        try:
+            items.append((f"{file}:{n}", raw.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                file, f"not UTF-8 (byte {exc.start + 1}); save the file as UTF-8", line=n
+            ) from None
+    return items
+
+
+def _token_ids(where: str, text: str) -> list[int]:
+    ids = []
+    for t in text.split():
+        try:
+            v = int(t)
+        except ValueError:
+            v = -1
+        if not 0 <= v <= _MAX_ID:
+            raise CorpusmapError(
+                f"{where}: {t[:40]!r} is not a token id (--tokens wants whole numbers "
+                f"0..{_MAX_ID} separated by spaces)"
+            )
+        ids.append(v)
+    return ids
+
+
 def _queries(ix: Index, texts: tuple[str, ...], file: str | None, tokens: bool) -> list[Any]:
-    items = list(texts)
+    items = [(f"TEXT {i}", t) for i, t in enumerate(texts, 1)]
     if file:
-        items += [line.rstrip("\n") for line in Path(file).read_text(encoding="utf-8").splitlines()]
+        items += _read_query_file(file)
     if not items:
         raise click.UsageError("give at least one TEXT or --file")
     if tokens:
-        return [[int(t) for t in s.split()] for s in items]
-    return items
+        return [_token_ids(where, s) for where, s in items]
+    return [s for _, s in items]
 
 
 _query_opts = [

@@ -92,6 +92,13 @@ def prompts_cmd(
 )
 @click.option("--force", is_flag=True, help="Replace results made from other inputs.")
 @ray_option
+@click.option(
+    "--on-error",
+    type=click.Choice(["raise", "skip"]),
+    default="raise",
+    show_default=True,
+    help="A generation with no output or prompt (null/missing): refuse, or skip and count it.",
+)
 @pattern_options
 @foreign_options
 def classify_cmd(
@@ -119,6 +126,14 @@ def classify_cmd(
         pattern_options=thresholds,
         **kw,
     )
+    from corpusmap.query.status import read_manifest
+
+    skipped = read_manifest(out).get("skipped") or {}
+    if sum(skipped.values()):
+        click.echo(
+            f"skipped {skipped.get('null_output', 0)} generation(s) with no output and "
+            f"{skipped.get('null_prompt', 0)} with no prompt (--on-error skip)"
+        )
     click.echo(f'results in {out}; query them with `corpusmap sql {out} "SELECT ..."`')
 
 

@@ -28,6 +28,7 @@ from corpusmap.generation.model import (
     resolve_model,
 )
 from corpusmap.generation.params import ENGINES, GenParams, Sampling, row_seed
+from corpusmap.generation.prompt_check import prompts_conflict
 from corpusmap.generation.prompts_file import PromptSet, PromptsInput, read_prompts
 from corpusmap.generation.schema import ROW_SCHEMA, Request, build_table, gen_id
 from corpusmap.generation.store import GenerationStore, open_run
@@ -171,7 +172,13 @@ def generate(
         "part_rows": chunk,
         "prompts": pset.source,
     }
-    writer = open_run(out, params, new_run, session)
+    writer = open_run(
+        out,
+        params,
+        new_run,
+        session,
+        conflict=lambda store, run: prompts_conflict(store, run, pset),
+    )
     started = time.perf_counter()
     tokens = written = 0
     try:

@@ -11,7 +11,9 @@ and the ``file:line:col`` errors are those of ``index build``):
   newline there);
 * a list of strings, or a list of dicts shaped like JSONL records.
 
-Ids: the id field's value as a string, else the 0-based line number (JSONL and
+Ids: the id field's value as a string (when the id field is the default ``id``
+and the input has none but has ``prompt_id``, as ``corpusmap prompts`` writes,
+that column is the id), else the 0-based line number (JSONL and
 text; blank lines are skipped but still counted) or row number (Parquet, lists).
 Ids must be unique: they name the output rows (``gen_id = prompt_id:sample``).
 
@@ -86,6 +88,8 @@ def read_prompts(
         return _from_table(path, read_table(path), prompt_field, id_field)
     if kind == "jsonl":
         records = [(line - 1, rec) for line, rec in iter_records(path)]
+        names = {k for _, rec in records if isinstance(rec, dict) for k in rec}
+        id_field = _id_column(names, id_field)
         return _from_records(str(path), records, prompt_field, id_field, lines=True)
     if inner_suffix(path) == ".txt":
         opts = ReadOptions(lines=True)
@@ -138,6 +142,13 @@ def _from_records(
     return PromptSet(ids, texts, _extras_table(source, extra_rows), source)
 
 
+def _id_column(names: set[str] | list[str], id_field: str) -> str:
+    """``prompt_id`` stands in for the default ``id`` (so `prompts` output feeds `generate`)."""
+    if id_field == "id" and "id" not in names and "prompt_id" in names:
+        return "prompt_id"
+    return id_field
+
+
 def _id_of(value: Any, pos: int, source: str, loc: int | None) -> str:
     if value is None:
         return str(pos)
@@ -172,6 +183,7 @@ def _from_table(path: Path, table: pa.Table, prompt_field: str, id_field: str) -
             f"no {prompt_field!r} column (columns: {table.column_names}); "
             "use prompt_field to name another",
         )
+    id_field = _id_column(table.column_names, id_field)
     texts = table.column(prompt_field).to_pylist()
     for i, text in enumerate(texts):
         if not isinstance(text, str):

@@ -35,6 +35,7 @@ import fcntl
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -215,18 +216,31 @@ class RunWriter:
 
 
 def open_run(
-    path: str | os.PathLike[str], params: GenParams, new_run: bool, session: dict[str, Any]
+    path: str | os.PathLike[str],
+    params: GenParams,
+    new_run: bool,
+    session: dict[str, Any],
+    conflict: Callable[[GenerationStore, int], str | None] | None = None,
 ) -> RunWriter:
     """The run of ``path`` with these params (resumed), or a new one.
 
     A store whose runs all have other params is refused unless ``new_run`` is
-    set, in which case the params get a new run folder ``run=N``.
+    set, in which case the params get a new run folder ``run=N``. ``conflict``
+    says why a run with these params cannot take this call's rows (other prompts,
+    see ``prompt_check``); such a run is skipped, and refused unless ``new_run``.
     """
     store = GenerationStore(path, create=True)
     pid = params.fingerprint()
     for i, run in enumerate(store.runs, start=1):
         if run["params_id"] == pid:
-            return RunWriter(store, i, session)
+            why = conflict(store, i) if conflict is not None else None
+            if why is None:
+                return RunWriter(store, i, session)
+            if not new_run:
+                raise CorpusmapError(
+                    f"{store.path} run {i} was made from other prompts ({why}); pass --new-run "
+                    "(new_run=True) to add a run for these prompts, or write to another --out"
+                )
     if store.runs and not new_run:
         last = store.runs[-1]["params"]
         raise CorpusmapError(

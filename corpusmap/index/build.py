@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from corpusmap import __version__
 from corpusmap.atomic import write_json
-from corpusmap.errors import CorpusmapError
+from corpusmap.errors import CorpusmapError, NoDocumentsError
 from corpusmap.index.build_inputs import (
     Sources,
     in_memory,
@@ -49,9 +49,11 @@ from corpusmap.index.format import (
     sha256_file,
     shard_name,
 )
+from corpusmap.index.input_checks import describe, unique_inputs
 from corpusmap.index.publish import finished_shard, publish
 from corpusmap.index.sharding import DEFAULT_SHARD_TOKENS, resolve_sharding, write_shards
 from corpusmap.progress import progress_bar
+from corpusmap.sources.discover import check_output_folder
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
 from corpusmap.tokenizer.spec import separator_id, unknown_id, width_for
@@ -172,6 +174,13 @@ def build_index(
     )
     if not srcs:
         raise CorpusmapError("no sources given: name corpus files or folders, or `embedded`")
+    if shard_tokens is not None and shard_tokens < 1:
+        raise CorpusmapError(
+            f"--shard-tokens must be a positive number of tokens (got {shard_tokens})"
+        )
+    named = describe(srcs) if memory is None else "the in-memory documents"
+    if memory is None:
+        srcs = unique_inputs(srcs)
     workers = max(1, workers or os.cpu_count() or 1)
     params = {
         "tokenizer": tokenizer if isinstance(tokenizer, str) else tokenizer.spec.to_dict(),
@@ -184,6 +193,7 @@ def build_index(
         "eod_id": eod_id,
         "minhash": minhash,
     }
+    check_output_folder(out, FORMAT_NAME)
     plan = {"params": params, "sources": inputs_fingerprint(srcs)}
     if (out / MANIFEST).is_file() and not force:
         existing = read_manifest(out)
@@ -204,7 +214,13 @@ def build_index(
     }
     building = building_dir(out)
     t0 = time.perf_counter()
-    _open_building(building, plan)
+    try:
+        _open_building(building, plan)
+    except OSError as exc:
+        raise CorpusmapError(
+            f"{out}: cannot write an index there ({exc.strerror}: {exc.filename}); "
+            "choose another --out"
+        ) from exc
     tok = _prepare_tokenizer(tokenizer, building, iter_documents(srcs, ReadStats(), **read_args))
     width = width_for(tok.spec.vocab_size)
     if ray is not None:
@@ -227,7 +243,16 @@ def build_index(
         if skipped:
             docs = itertools.islice(docs, skipped, None)
             print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
-        records = write_shards(docs, tok, width, building, sharding["shard_tokens"], workers, done)
+        try:
+            records = write_shards(
+                docs, tok, width, building, sharding["shard_tokens"], workers, done
+            )
+        except NoDocumentsError:
+            raise NoDocumentsError(
+                f"{named}: no documents ({stats.files} files read, {stats.empty_skipped} empty "
+                f"and {stats.errors_skipped} bad records skipped); check the paths and "
+                "--text-field / --lines"
+            ) from None
     if minhash:
         from corpusmap.index.minhash.build import build_minhash
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from corpusmap.errors import CorpusmapError, InputError
+from corpusmap.errors import InputError, NoDocumentsError
 from corpusmap.index.format import MAX_SHARD_BYTES, shard_name
 from corpusmap.index.publish import finish_shard
 from corpusmap.index.writer import ShardWriter
@@ -200,5 +200,5 @@ def write_shards(
             close(writer, inline=True)
         records = done + [f.result() for f in futures]
     if not records:
-        raise CorpusmapError("the sources hold no documents (all empty or skipped)")
+        raise NoDocumentsError("the sources hold no documents (all empty or skipped)")
     return records

@@ -10,7 +10,8 @@ it has an output text column (``output_field``) and, optionally, a prompt column
 ``prompt``, ``output`` plus every other input column, untouched (``continuation``,
 ``doc_id``, ``model``...).
 
-Left out: streaming (the dump is held in memory) and skipping bad records.
+A null output or prompt is refused, or with ``on_error="skip"`` left out and
+counted. Left out: streaming (the dump is held in memory).
 """
 
 from __future__ import annotations
@@ -74,13 +75,34 @@ def read_table(path: str | os.PathLike) -> pa.Table:
     return table
 
 
+def _text_column(table: pa.Table, name: str, field: str, flag: str) -> pa.ChunkedArray:
+    """A column that must hold text; another type is refused (no silent ``str(1)``)."""
+    col = table.column(field)
+    typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ) or typ == pa.null()):
+        raise InputError(
+            name, f"column {field!r} holds {col.type}, not text; pass {flag} with the text column"
+        )
+    return col.cast(pa.string())
+
+
 def load_generations(
     generations: str | os.PathLike | pa.Table,
-    prompt_field: str = "prompt",
+    prompt_field: str | None = "prompt",
     output_field: str = "output",
     id_field: str | None = None,
+    on_error: str = "raise",
+    skipped: dict[str, int] | None = None,
 ) -> pa.Table:
-    """Normalise a dump: ``gen_id``, ``prompt_id``, ``prompt``, ``output`` first."""
+    """Normalise a dump: ``gen_id``, ``prompt_id``, ``prompt``, ``output`` first.
+
+    A missing output or prompt (null, or no such field in a JSONL record) is never
+    read as ``""``, which would count as a generation with nothing in the corpus:
+    ``on_error="raise"`` refuses the dump naming the first such row, ``"skip"``
+    leaves those rows out and counts them in ``skipped`` (``{"null_output": n,
+    "null_prompt": m}``). ``prompt_field=""`` (or None) says the generations have
+    no prompts (unconditional sampling); a missing prompt column is otherwise refused.
+    """
     name = "<table>" if isinstance(generations, pa.Table) else str(generations)
     table = generations if isinstance(generations, pa.Table) else read_table(generations)
     cols = table.column_names
@@ -89,15 +111,19 @@ def load_generations(
             name,
             f"no output column {output_field!r} (columns: {', '.join(cols)}); pass --output-field",
         )
-    if prompt_field not in cols and prompt_field != "prompt":
-        raise InputError(name, f"no prompt column {prompt_field!r} (columns: {', '.join(cols)})")
+    if prompt_field and prompt_field not in cols:
+        raise InputError(
+            name,
+            f"no prompt column {prompt_field!r} (columns: {', '.join(cols)}); pass "
+            "--prompt-field NAME, or --prompt-field '' for generations without prompts",
+        )
+    out = _text_column(table, name, output_field, "--output-field")
+    prompt = _text_column(table, name, prompt_field, "--prompt-field") if prompt_field else None
+    table, out, prompt = _drop_missing(table, name, out, prompt, on_error, skipped)
     n = table.num_rows
-    out = pc.fill_null(table.column(output_field).cast(pa.string()), "")
-    prompt = (
-        pc.fill_null(table.column(prompt_field).cast(pa.string()), "")
-        if prompt_field in cols
-        else pa.array([""] * n)
-    )
+    if n == 0:
+        raise InputError(name, "no generation has an output to classify")
+    prompt = prompt if prompt is not None else pa.chunked_array([pa.array([""] * n, pa.string())])
     if id_field:
         if id_field not in cols:
             raise InputError(name, f"no id column {id_field!r}")
@@ -116,6 +142,39 @@ def load_generations(
     ]
     arrays = [gen_id, prompt_id, prompt, out] + [table.column(c) for c in rest]
     return pa.table(arrays, names=["gen_id", "prompt_id", "prompt", "output", *rest])
+
+
+def _drop_missing(
+    table: pa.Table,
+    name: str,
+    out: pa.ChunkedArray,
+    prompt: pa.ChunkedArray | None,
+    on_error: str,
+    skipped: dict[str, int] | None,
+) -> tuple[pa.Table, pa.ChunkedArray, pa.ChunkedArray | None]:
+    """Refuse (``raise``) or drop and count (``skip``) rows with a null output or prompt."""
+    bad_out = pc.is_null(out)
+    bad = pc.or_(bad_out, pc.is_null(prompt)) if prompt is not None else bad_out
+    n_bad = pc.sum(bad).as_py() or 0
+    if not n_bad:
+        return table, out, prompt
+    first = pc.index(bad, True).as_py()
+    what = "output" if bad_out[first].as_py() else "prompt"
+    if on_error != "skip":
+        raise InputError(
+            name,
+            f"row {first + 1} has no {what} (null or missing), {n_bad} row(s) in all; "
+            "fix the dump or pass --on-error skip to leave them out (they are counted)",
+        )
+    if skipped is not None:
+        skipped["null_output"] = pc.sum(bad_out).as_py() or 0
+        skipped["null_prompt"] = n_bad - skipped["null_output"]
+    keep = pc.invert(bad)
+    return (
+        table.filter(keep),
+        out.filter(keep),
+        prompt.filter(keep) if prompt is not None else None,
+    )
 
 
 def fingerprint(table: pa.Table) -> str:

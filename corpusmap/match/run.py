@@ -36,8 +36,9 @@ from corpusmap.index.opening import open_index
 from corpusmap.match.inputs import fingerprint, load_generations
 from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.patterns import classify_patterns
-from corpusmap.patterns.run import encode_generations
+from corpusmap.patterns.run import check_pattern_inputs, encode_generations
 from corpusmap.progress import progress_bar
+from corpusmap.sources.discover import check_output_folder
 from corpusmap.tokenizer.batch import TokenBatch
 
 RESULTS_FORMAT = "corpusmap-results"
@@ -100,6 +101,7 @@ def classify(
     pattern_options: dict[str, Any] | None = None,
     force: bool = False,
     ray: str | None = None,
+    on_error: str = "raise",
 ) -> Path:
     """Score every generation against the corpus index and write ``out``.
 
@@ -122,13 +124,19 @@ def classify(
         ray: ``"local"`` or a cluster address: shards are scored as Ray tasks
             (``ray_classify``; index and ``out`` on a filesystem every node sees);
             the results are row for row those of a local run.
+        on_error: ``raise`` on a generation with a null output or prompt, or ``skip``
+            it and count it (``manifest["skipped"]``).
 
     Returns:
         The results folder.
     """
     ix = index if isinstance(index, Index) else open_index(index)
     out = Path(out)
-    table = load_generations(generations, prompt_field, output_field, id_field)
+    check_output_folder(out, RESULTS_FORMAT)
+    if patterns:
+        check_pattern_inputs(**(pattern_options or {}))
+    skipped: dict[str, int] = {}
+    table = load_generations(generations, prompt_field, output_field, id_field, on_error, skipped)
     params = MatchParams(
         min_span=min_span or 0,
         coverage_lengths=list(coverage_lengths or []),
@@ -165,8 +173,13 @@ def classify(
             "corpusmap_version": __version__,
             "plan": plan,
             "finished": [],
+            "skipped": skipped,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        write_json(out / "manifest.json", manifest)
+    elif patterns and "completed_at" in manifest:
+        # a rerun redoes the pattern stage: until it ends, the folder is not complete
+        manifest.pop("completed_at")
         write_json(out / "manifest.json", manifest)
     # every text tokenized once for the run; shards and the pattern stage take slices
     encoded = encode_generations(ix.tokenizer, table)

@@ -82,6 +82,18 @@ def _continuations(table: pa.Table, encoded: dict[str, TokenBatch]) -> TokenBatc
     return encoded["continuation"].take(has) if has else None
 
 
+def check_pattern_inputs(behaviors: str | os.PathLike | None = None, **_: Any) -> None:
+    """Read and check the user's behaviour file, so ``classify`` refuses it before writing.
+
+    The pattern stage runs after the match stage has written ``generations/``; a
+    bad file found only then would leave a half-made results folder behind.
+    """
+    if behaviors:
+        from corpusmap.patterns.behaviors import load_behaviors
+
+        load_behaviors(str(behaviors))
+
+
 def classify_patterns(
     out: str | os.PathLike,
     table: pa.Table,

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from corpusmap.errors import CorpusmapError, TokenizerMismatchError
+from corpusmap.errors import CorpusmapError, IndexFormatError, TokenizerMismatchError
 from corpusmap.tokenizer.spec import TokenizerSpec, separator_id, unknown_id, width_for
 
 __all__ = [
@@ -99,6 +99,11 @@ def load_from_index(spec: TokenizerSpec, folder: Path) -> Tokenizer:
     from corpusmap.tokenizer.words import WordsTokenizer
 
     tok: Tokenizer
+    if spec.file and not (folder / spec.file).is_file():
+        raise IndexFormatError(
+            f"{folder / spec.file}: the index's tokenizer file is missing; "
+            "the index is damaged: rebuild it with `corpusmap index build`"
+        )
     if spec.kind == "bytes":
         tok = BytesTokenizer()
     elif spec.kind == "ids":

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from corpusmap import __version__
 from corpusmap.atomic import write_text
+from corpusmap.errors import CorpusmapError, require
 from corpusmap.query.report.data import open_results
 from corpusmap.query.report.html import note, page, section
 from corpusmap.query.report.sections import (
@@ -72,8 +73,19 @@ def report(
     Raises:
         CorpusmapError: a folder is not a results folder, or holds no generations.
     """
+    require("matplotlib", "demo")  # before anything is written (the plots import it)
     r = open_results(results)
     out = Path(out)
+    foreign = [
+        p.name
+        for p in (out.iterdir() if out.is_dir() else [])
+        if not p.name.startswith(".") and not (p.name == "index.html" or p.suffix == ".png")
+    ]
+    if foreign:  # a report (maybe interrupted) holds only index.html and plots
+        raise CorpusmapError(
+            f"{out}: holds files other than a report ({', '.join(sorted(foreign)[:3])}); "
+            "choose a new or empty --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
     sections = [(ident, title, render(r, out)) for ident, title, render in SECTIONS]
     unfinished = [s["message"] for f in r.folders if (s := results_status(f))["message"]]
