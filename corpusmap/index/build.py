@@ -31,7 +31,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from corpusmap import __version__
 from corpusmap.atomic import write_json
 from corpusmap.errors import CorpusmapError, NoDocumentsError
 from corpusmap.index.build_inputs import (
@@ -42,21 +41,19 @@ from corpusmap.index.build_inputs import (
 )
 from corpusmap.index.format import (
     FORMAT_NAME,
-    FORMAT_VERSION,
     MANIFEST,
     building_dir,
     read_manifest,
-    sha256_file,
     shard_name,
 )
 from corpusmap.index.input_checks import describe, unique_inputs
-from corpusmap.index.publish import finished_shard, publish
+from corpusmap.index.publish import finished_shard, index_manifest, publish
 from corpusmap.index.sharding import DEFAULT_SHARD_TOKENS, resolve_sharding, write_shards
 from corpusmap.progress import progress_bar
 from corpusmap.sources.discover import check_output_folder
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
-from corpusmap.tokenizer.spec import separator_id, unknown_id, width_for
+from corpusmap.tokenizer.spec import width_for
 from corpusmap.tokenizer.words import WordsTokenizer, count_words
 
 __all__ = ["DEFAULT_SHARD_TOKENS", "build_index", "iter_documents"]
@@ -257,47 +254,7 @@ def build_index(
         from corpusmap.index.minhash.build import build_minhash
 
         build_minhash(building, tok, width, records, workers=workers)
-    manifest = _manifest(tok, width, records, building, params, plan, stats, t0)
+    manifest = index_manifest(tok, width, records, building, params, plan, stats, t0)
     manifest["sharding"] = sharding
     publish(building, out, manifest)
     return out
-
-
-def _manifest(
-    tok: Tokenizer,
-    width: str,
-    records: list[dict[str, Any]],
-    building: Path,
-    params: dict[str, Any],
-    plan: dict[str, Any],
-    stats: ReadStats,
-    t0: float,
-) -> dict[str, Any]:
-    import hashlib
-
-    fp = hashlib.sha256("".join(r["files"]["tokens.bin"] for r in records).encode()).hexdigest()
-    files = {}
-    if tok.spec.file:
-        files[tok.spec.file] = sha256_file(building / tok.spec.file)
-    minhash_record = building / "minhash" / "minhash.json"
-    return {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "corpusmap_version": __version__,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "tokenizer": tok.spec.to_dict(),
-        "token_width": width,
-        "separator_id": separator_id(width),
-        "unknown_id": unknown_id(width),
-        "n_docs": sum(r["n_docs"] for r in records),
-        "n_tokens": sum(r["n_tokens"] - r["n_docs"] for r in records),
-        "n_shards": len(records),
-        "shards": records,
-        "files": files,
-        "minhash": json.loads(minhash_record.read_text()) if minhash_record.is_file() else None,
-        "build": params,
-        "sources": plan["sources"],
-        "read_stats": stats.as_dict(),
-        "corpus_fingerprint": fp,
-        "build_seconds": round(time.perf_counter() - t0, 3),
-    }

@@ -15,10 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from corpusmap import __version__
 from corpusmap.atomic import fsync_dir, write_json
 from corpusmap.index.format import (
     CHECKSUMS,
     DOCS,
+    FORMAT_NAME,
+    FORMAT_VERSION,
     MANIFEST,
     SHARD_RECORD,
     SUFFIX_ARRAY,
@@ -27,6 +30,9 @@ from corpusmap.index.format import (
 )
 from corpusmap.index.integrity import write_checksums
 from corpusmap.index.sort import build_suffix_array
+from corpusmap.sources.document import ReadStats
+from corpusmap.tokenizer import Tokenizer
+from corpusmap.tokenizer.spec import separator_id, unknown_id
 
 SHARD_FILES = (TOKENS, SUFFIX_ARRAY, DOCS, CHECKSUMS)
 
@@ -87,3 +93,45 @@ def publish(building: Path, out: Path, manifest: dict[str, Any]) -> None:
     fsync_dir(out.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def index_manifest(
+    tok: Tokenizer,
+    width: str,
+    records: list[dict[str, Any]],
+    building: Path,
+    params: dict[str, Any],
+    plan: dict[str, Any],
+    stats: ReadStats,
+    t0: float,
+) -> dict[str, Any]:
+    """The manifest of a built index: format, tokenizer, shards with their checksums,
+    build parameters and sources, read statistics and the corpus fingerprint."""
+    import hashlib
+
+    fp = hashlib.sha256("".join(r["files"]["tokens.bin"] for r in records).encode()).hexdigest()
+    files = {}
+    if tok.spec.file:
+        files[tok.spec.file] = sha256_file(building / tok.spec.file)
+    minhash_record = building / "minhash" / "minhash.json"
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "corpusmap_version": __version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tokenizer": tok.spec.to_dict(),
+        "token_width": width,
+        "separator_id": separator_id(width),
+        "unknown_id": unknown_id(width),
+        "n_docs": sum(r["n_docs"] for r in records),
+        "n_tokens": sum(r["n_tokens"] - r["n_docs"] for r in records),
+        "n_shards": len(records),
+        "shards": records,
+        "files": files,
+        "minhash": json.loads(minhash_record.read_text()) if minhash_record.is_file() else None,
+        "build": params,
+        "sources": plan["sources"],
+        "read_stats": stats.as_dict(),
+        "corpus_fingerprint": fp,
+        "build_seconds": round(time.perf_counter() - t0, 3),
+    }
