@@ -15,14 +15,15 @@ exactly as ``Index`` merges its own shards:
 * ``locate``: each actor gives, per shard, the first ``limit`` suffix-array hits
   in suffix-array order; the driver walks the shards in order with one budget of
   ``limit`` hits, as ``Index`` does, so the same occurrences are chosen;
-* ``document`` and metadata go to the actor holding the document's shard.
+* ``document`` and metadata go to the actor holding the document's shard;
+* the n-gram methods of the pattern classes (``continued_count``,
+  ``frequent_ngrams``, ``suffix_runs``) are fanned out and merged in ``ray_ngrams.py``.
 
 An actor that dies (its node lost) is restarted by Ray, elsewhere if need be,
 and the calls in flight are retried (``max_restarts``/``max_task_retries``).
 Actors ask for no CPU, so they never block the tasks of a build or classify.
 
-What it leaves out: the n-gram methods of the pattern classes (``suffix_runs``,
-``frequent_ngrams``, ``continued_count``) need the shards in this process.
+What it leaves out: ``suffix_runs`` over several shards (refused locally too).
 """
 
 from __future__ import annotations
@@ -35,10 +36,20 @@ from typing import Any
 import numpy as np
 
 from corpusmap.errors import CorpusmapError
+from corpusmap.index.format import summary
 from corpusmap.index.index import Index
 from corpusmap.index.layout import positions
 from corpusmap.index.next_token import distribution, next_token_counts
 from corpusmap.index.query_batch import Queries
+from corpusmap.index.ray_ngrams import (
+    NGrams,
+    RunsHost,
+    ServedRuns,
+    check_one_shard,
+    merge_frequent_ngrams,
+    nonempty_shards,
+    shard_frequent_ngrams,
+)
 from corpusmap.tokenizer.batch import TokenBatch
 
 SHARD_MAP = "shard_map.json"
@@ -50,9 +61,25 @@ class ShardServer:
 
     def __init__(self, path: str, shard_ids: list[int]) -> None:
         self.ix, self.ids = _partial(path, shard_ids), shard_ids
+        self.host = RunsHost(self.ix)
 
     def count(self, batch: TokenBatch) -> np.ndarray:
         return self.ix.count(batch)
+
+    def continued_count(self, batch: TokenBatch) -> np.ndarray:
+        return self.ix.continued_count(batch)
+
+    def nonempty_shards(self) -> int:
+        return nonempty_shards(self.ix)
+
+    def frequent_ngrams(self, c_min: dict[int, float], n_shards: int) -> list[NGrams]:
+        return shard_frequent_ngrams(self.ix, c_min, n_shards)
+
+    def runs(self, cap: int, name: str, args: tuple[Any, ...]) -> Any:
+        return self.host.call(cap, name, args)
+
+    def has_blocks(self) -> bool:
+        return all(s.blocks.has_blocks for s in self.ix.shards)
 
     def matching_statistics(self, batch: TokenBatch) -> np.ndarray:
         return self.ix.matching_statistics(batch)
@@ -150,6 +177,7 @@ class RayIndex(Index):
         server = rt.remote(ShardServer)
         self._actors: list[Any] = []
         self._owner: dict[int, int] = {}
+        self._nonempty: int | None = None
         for node, ks in _groups(self, per):
             opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": -1, "max_task_retries": -1}
             if node in nodes:  # on the node that holds the shards; elsewhere if it is lost
@@ -264,5 +292,21 @@ class RayIndex(Index):
         arrays = [per_shard[k] for k in sorted(per_shard)] or [np.zeros(0, np.int64)]
         return np.concatenate(arrays).astype(np.int64)
 
+    # ---- n-grams (the pattern classes; see ray_ngrams.py) --------------------------
     def continued_count(self, q: Queries) -> np.ndarray:
-        raise CorpusmapError("continued_count needs the shards in this process; open_index(path)")
+        batch, _ = self._batch(q)
+        return np.asarray(np.sum(self._all("continued_count", batch), axis=0), dtype=np.int64)
+
+    def frequent_ngrams(self, c_min: dict[int, float]) -> dict[int, np.ndarray]:
+        if self._nonempty is None:
+            self._nonempty = int(sum(self._all("nonempty_shards")))
+        return merge_frequent_ngrams(self._all("frequent_ngrams", c_min, self._nonempty), c_min)
+
+    def suffix_runs(self, cap: int) -> Any:
+        check_one_shard(self.path, len(self.manifest["shards"]))
+        return ServedRuns(self._ray, self._actors[self._owner[0]], cap)
+
+    def info(self) -> dict[str, Any]:
+        info = summary(self.path, self.manifest)
+        info["block_checksums"] = all(self._all("has_blocks"))
+        return info

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corpusmap.errors import CorpusmapError
 from corpusmap.index.index import Index
 from corpusmap.index.opening import open_index
 from corpusmap.index.ray_served import RayIndex
@@ -56,6 +57,54 @@ def test_served_answers_equal_local(pair, qs, limit) -> None:
     assert served.locate(qs, limit=limit) == local.locate(qs, limit=limit)
     assert served.locate_docs(qs, limit=limit) == local.locate_docs(qs, limit=limit)
     assert served.ntd(qs, limit=3) == local.ntd(qs, limit=3)
+    assert served.continued_count(qs).tolist() == local.continued_count(qs).tolist()
+
+
+@_settings
+@given(
+    c_min=st.dictionaries(
+        st.integers(1, 6), st.floats(0.0, 80.0, allow_nan=False), min_size=1, max_size=4
+    )
+)
+def test_served_frequent_ngrams_equal_local(pair, c_min) -> None:
+    """The probe of each shard depends on the whole index's shard count, not the actor's."""
+    local, served = pair
+    got, want = served.frequent_ngrams(c_min), local.frequent_ngrams(c_min)
+    assert sorted(got) == sorted(want)
+    for n in want:
+        assert got[n].dtype == want[n].dtype and got[n].tolist() == want[n].tolist(), n
+
+
+def test_served_suffix_runs_equal_local(pair, tmp_path) -> None:
+    """One shard: the runs stay in its actor and answer as the local ones; several: refused."""
+    local, served = pair
+    with pytest.raises(CorpusmapError) as theirs:
+        local.suffix_runs(4)
+    with pytest.raises(CorpusmapError) as ours:
+        served.suffix_runs(4)
+    assert str(ours.value) == str(theirs.value)
+    rng = np.random.default_rng(3)
+    docs = [rng.integers(0, VOCAB, rng.integers(0, 20)).tolist() for _ in range(60)]
+    one = Index(build_from_docs(tmp_path, docs, vocab=VOCAB))
+    assert len(one.shards) == 1
+    remote = RayIndex(one.path, ray="local")
+    try:
+        want, got = one.suffix_runs(4), remote.suffix_runs(4)
+        assert got.size == want.size and got.avail.tolist() == want.avail.tolist()
+        for n in range(1, 5):
+            for k in (1, 2, 5):
+                lo, hi = want.ranges(n, k)
+                glo, ghi = got.ranges(n, k)
+                assert glo.tolist() == lo.tolist() and ghi.tolist() == hi.tolist()
+                assert got.rows(lo, n).tolist() == want.rows(lo, n).tolist()
+                assert got.distinct_docs(lo, hi).tolist() == want.distinct_docs(lo, hi).tolist()
+                if len(lo):
+                    j = len(lo) // 2
+                    a, b = int(lo[j]), int(hi[j])
+                    assert got.docs_of(a, b, 3) == want.docs_of(a, b, 3)
+        assert remote.info()["block_checksums"] == one.info()["block_checksums"]
+    finally:
+        remote.close()
 
 
 @_settings
