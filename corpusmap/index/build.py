@@ -253,7 +253,7 @@ def build_index(
     if minhash:
         from corpusmap.index.minhash.build import build_minhash
 
-        build_minhash(building, tok, width, records, workers=workers)
+        build_minhash(building, tok, width, records, workers=workers, ray=ray)
     manifest = index_manifest(tok, width, records, building, params, plan, stats, t0)
     manifest["sharding"] = sharding
     publish(building, out, manifest)

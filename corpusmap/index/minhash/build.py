@@ -8,7 +8,8 @@ bounded by one chunk, not by the corpus. ``minhash.json`` is written last, with
 the sha256 of both files; a rerun over the same shards with the same parameters
 finds it, re-checks the sums and skips the work. ``cut_chunks`` and
 ``write_minhash`` are shared with ``side_folder.py``, which signs the documents of
-an opened index (ours or foreign) into a folder beside it.
+an opened index (ours or foreign) into a folder beside it. On Ray (``ray=``) each
+shard is signed by a task and only the writing stays here (``ray_sign.py``).
 
 What it leaves out: no deduplication of the corpus itself (``dups.py`` reports
 clusters; removing documents is the user's call), and no incremental update:
@@ -27,6 +28,7 @@ from typing import Any
 
 import numba
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpusmap.atomic import atomic_path, write_json
@@ -92,7 +94,7 @@ def cut_chunks(
         lo = hi
 
 
-def _chunks(shard: Path, width: str) -> Iterator[Chunk]:
+def shard_chunks(shard: Path, width: str) -> Iterator[Chunk]:
     """The chunks of one shard being built (``tokens.bin`` and ``docs.parquet``)."""
     size = (shard / TOKENS).stat().st_size
     tokens = np.memmap(shard / TOKENS, dtype=WIDTHS[width], mode="r") if size else None
@@ -160,35 +162,52 @@ def minhash_params(
     }
 
 
+Signed = tuple[np.ndarray, np.ndarray, np.ndarray, pa.Table]  # ids, signatures, lengths, bands
+
+
+def sign_chunk(chunk: Chunk, params: dict[str, Any]) -> Signed:
+    """One chunk's signatures and LSH band rows (on the calling thread's numba pool)."""
+    ids, starts, lengths, flat = chunk
+    sign = {k: params[k] for k in ("num_perm", "shingle", "seed", "scheme")}
+    sigs = signatures(flat, starts, lengths, **sign)
+    b, r = int(params["bands"]), int(params["rows"])
+    return ids, sigs, lengths, bands_table(ids, sigs, b, r, lengths > 0)
+
+
 def write_minhash(
     out: Path, chunks: Iterable[Chunk], params: dict[str, Any], total: int | None, workers: int
 ) -> dict[str, Any]:
-    """Sign every chunk, write both Parquet files into ``out``, then ``minhash.json``.
+    """Sign every chunk here, on ``workers`` threads, and write them (``write_signed``)."""
+    with numba_threads(workers):
+        return write_signed(out, (sign_chunk(c, params) for c in chunks), params, total)
+
+
+def write_signed(
+    out: Path, signed: Iterable[Signed], params: dict[str, Any], total: int | None
+) -> dict[str, Any]:
+    """Write the signed chunks, in order, as both Parquet files in ``out``, then ``minhash.json``.
 
     Each file is written under a temp name and renamed into place (``atomic``); the
-    record is written last, so a folder with a record has complete files.
+    record is written last, so a folder with a record has complete files. The bytes
+    depend only on the chunks and their order, not on where they were signed.
 
     Returns:
         The record: ``params`` plus counts, sha256 and size of each file.
     """
     n_docs = n_empty = n_band_rows = 0
-    b, r, num_perm = int(params["bands"]), int(params["rows"]), int(params["num_perm"])
-    sign = {k: params[k] for k in ("num_perm", "shingle", "seed", "scheme")}
     with (
         atomic_path(out / SIGNATURES) as sig_tmp,
         atomic_path(out / BANDS) as band_tmp,
         pq.ParquetWriter(
-            sig_tmp, signatures_schema(num_perm), compression="none", use_dictionary=False
+            sig_tmp, signatures_schema(int(params["num_perm"])), compression="none",
+            use_dictionary=False,
         ) as sig_writer,
         pq.ParquetWriter(band_tmp, BANDS_SCHEMA, compression="zstd") as band_writer,
-        numba_threads(workers),
         progress_bar() as prog,
-    ):
+    ):  # fmt: skip
         task = prog.add_task("minhash signatures", total=total, unit="doc")
-        for ids, starts, lengths, flat in chunks:
-            sigs = signatures(flat, starts, lengths, **sign)
+        for ids, sigs, lengths, bands in signed:
             sig_writer.write_table(signatures_table(ids, sigs), row_group_size=ROW_GROUP)
-            bands = bands_table(ids, sigs, b, r, lengths > 0)
             band_writer.write_table(bands)
             n_docs += ids.size
             n_empty += int(np.count_nonzero(lengths == 0))
@@ -219,6 +238,7 @@ def build_minhash(
     threshold: float = 0.8,
     scheme: str = "affine32",
     weights: tuple[float, float] = WEIGHTS,
+    ray: str | None = None,
 ) -> dict[str, Any]:
     """Write ``folder/minhash/`` (signatures, LSH bands, record) for every document.
 
@@ -233,6 +253,9 @@ def build_minhash(
         threshold: Jaccard threshold the LSH bands are tuned for.
         weights: (false positive, false negative) weights of datasketch's band/row
             optimisation; the default favours recall (see ``lsh.py``).
+        ray: ``"local"`` or a cluster address: each shard is signed by a Ray task
+            (``ray_sign.py``) and this process writes the files, byte for byte those
+            of a local build.
 
     Returns:
         The record also saved as ``minhash.json`` (parameters, ``bands``/``rows``,
@@ -256,5 +279,9 @@ def build_minhash(
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     total = sum(int(rec.get("n_docs", 0)) for rec in records) or None
-    chunks = (c for rec in records for c in _chunks(Path(folder) / rec["name"], width))
+    if ray is not None:
+        from corpusmap.index.minhash.ray_sign import build_on_ray
+
+        return build_on_ray(ray, Path(folder), width, records, out, params, total)
+    chunks = (c for rec in records for c in shard_chunks(Path(folder) / rec["name"], width))
     return write_minhash(out, chunks, params, total, workers)
