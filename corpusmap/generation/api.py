@@ -30,6 +30,7 @@ from corpusmap.generation.model import (
 from corpusmap.generation.params import ENGINES, GenParams, Sampling, row_seed
 from corpusmap.generation.prompt_check import prompts_conflict
 from corpusmap.generation.prompts_file import PromptSet, PromptsInput, read_prompts
+from corpusmap.generation.ray_generate import cluster, generate_on_ray
 from corpusmap.generation.schema import ROW_SCHEMA, Request, build_table, gen_id
 from corpusmap.generation.store import GenerationStore, open_run
 from corpusmap.generation.transformers_backend import HFBackend
@@ -59,8 +60,13 @@ def make_backend(
     batch_size: int,
     device: str | None,
     dtype: str | None,
+    load: bool = True,
 ) -> tuple[Backend, Any, dict[str, str]]:
-    """The backend, the tokenizer and the model facts a run records."""
+    """The backend, the tokenizer and the model facts a run records.
+
+    ``load=False`` leaves a vLLM engine unbuilt until the backend first runs (a Ray
+    driver, whose replicas build their own); the transformers model always loads.
+    """
     if engine not in ENGINES:
         raise CorpusmapError(f"unknown engine {engine!r}; use one of {ENGINES}")
     source = resolve_model(model)
@@ -71,7 +77,7 @@ def make_backend(
 
         tokenizer = load_tokenizer(model)
         dt = resolve_dtype(dtype, "cuda")
-        backend = VLLMBackend(source, tokenizer, sampling, dt)
+        backend = VLLMBackend(source, tokenizer, sampling, dt, load=load)
         facts = {"model_hash": source.model_hash(), "tokenizer_hash": tokenizer_hash(tokenizer)}
         facts |= {"dtype": dt, "device": "cuda (vllm)"}
     else:
@@ -132,8 +138,9 @@ def generate(
         new_run: allow a run with new parameters in an existing store (folder ``run=N``).
         part_rows: rows per Parquet part (default ``max(256, 4 * batch_size)``).
         dtype: override the model dtype (``bfloat16``/``float16``/``float32``).
-        ray: ``"local"`` or a cluster address: parts are generated as Ray tasks, one
-            model replica per GPU (or CPU slot), rows exactly once (``ray_generate``).
+        ray: ``"local"`` or a cluster address: parts are generated on the cluster, one
+            model replica per GPU (or CPU slot; vLLM needs GPUs), rows exactly once
+            (``ray_generate``).
 
     Returns:
         The store; ``store.summary`` says what this call wrote and skipped.
@@ -152,87 +159,89 @@ def generate(
     chunk = part_rows or max(256, 4 * batch_size)
     if chunk < 1:
         raise CorpusmapError(f"part_rows must be >= 1, got {part_rows}")
-    pset = read_prompts(prompts, prompt_field, id_field)
-    backend, tokenizer, facts = make_backend(model, engine, sampling, batch_size, device, dtype)
-    params = GenParams(
-        model=facts["model"],
-        model_hash=facts["model_hash"],
-        tokenizer_hash=facts["tokenizer_hash"],
-        engine=engine,
-        dtype=facts["dtype"],
-        seed=int(seed),
-        chat_template=bool(chat_template),
-        sampling=sampling,
-    )
-    session = {
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": library_versions(engine),
-        "device": facts["device"],
-        "batch_size": batch_size,
-        "part_rows": chunk,
-        "prompts": pset.source,
-    }
-    writer = open_run(
-        out,
-        params,
-        new_run,
-        session,
-        conflict=lambda store, run: prompts_conflict(store, run, pset),
-    )
-    started = time.perf_counter()
-    tokens = written = 0
-    try:
-        writer.check_schema(_schema_with(pset.extras.schema))
-        todo = [
-            (p, s)
-            for p in range(len(pset))
-            for s in range(num_samples)
-            if gen_id(pset.ids[p], s) not in writer.done
-        ]
-        shared = _shared(params)
-        with progress_bar() as bar:
-            rows_task = bar.add_task("generating", total=len(todo), unit="prompt")
-            tok_task = bar.add_task("tokens", total=None, unit="tok")
+    with cluster(ray, engine) as rt:  # joined first: a cluster that cannot serve fails here
+        pset = read_prompts(prompts, prompt_field, id_field)
+        here = rt is None or engine != "vllm"  # on Ray, vLLM engines live in the replicas only
+        backend, tokenizer, facts = make_backend(
+            model, engine, sampling, batch_size, device, dtype, load=here
+        )
+        params = GenParams(
+            model=facts["model"],
+            model_hash=facts["model_hash"],
+            tokenizer_hash=facts["tokenizer_hash"],
+            engine=engine,
+            dtype=facts["dtype"],
+            seed=int(seed),
+            chat_template=bool(chat_template),
+            sampling=sampling,
+        )
+        session = {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": library_versions(engine),
+            "device": facts["device"],
+            "batch_size": batch_size,
+            "part_rows": chunk,
+            "prompts": pset.source,
+        }
+        writer = open_run(
+            out,
+            params,
+            new_run,
+            session,
+            conflict=lambda store, run: prompts_conflict(store, run, pset),
+        )
+        started = time.perf_counter()
+        tokens = written = 0
+        try:
+            writer.check_schema(_schema_with(pset.extras.schema))
+            todo = [
+                (p, s)
+                for p in range(len(pset))
+                for s in range(num_samples)
+                if gen_id(pset.ids[p], s) not in writer.done
+            ]
+            shared = _shared(params)
+            with progress_bar() as bar:
+                rows_task = bar.add_task("generating", total=len(todo), unit="prompt")
+                tok_task = bar.add_task("tokens", total=None, unit="tok")
 
-            def on_batch(n_rows: int, n_tokens: int) -> None:
-                bar.advance(rows_task, n_rows)
-                bar.advance(tok_task, n_tokens)
+                def on_batch(n_rows: int, n_tokens: int) -> None:
+                    bar.advance(rows_task, n_rows)
+                    bar.advance(tok_task, n_tokens)
 
-            if ray is not None and todo:
-                from corpusmap import ray_runtime
-                from corpusmap.generation.ray_generate import generate_on_ray
+                if rt is not None and todo:
+                    args = (model, engine, sampling, batch_size, device, dtype)
+                    counted: list[int] = []
 
-                args = (model, engine, sampling, batch_size, device, dtype)
-                counted: list[int] = []
+                    def on_part(n_rows: int, n_tokens: int) -> None:
+                        counted.append(n_tokens)
+                        on_batch(n_rows, n_tokens)
 
-                def on_part(n_rows: int, n_tokens: int) -> None:
-                    counted.append(n_tokens)
-                    on_batch(n_rows, n_tokens)
-
-                with ray_runtime.session(ray) as rt:
                     generate_on_ray(rt, writer, pset, todo, chunk, args, params, shared, on_part)
-                written, tokens = len(todo), sum(counted)
-            local_todo = todo if ray is None else []
-            for start in range(0, len(local_todo), chunk):
-                items = local_todo[start : start + chunk]
-                table = _generate_part(pset, items, tokenizer, params, backend, shared, on_batch)
-                writer.write_part(table)
-                written += table.num_rows
-                tokens += sum(table.column("n_tokens").to_pylist())
-    finally:
-        writer.close()
-    seconds = time.perf_counter() - started
-    store = writer.store
-    store.summary = {
-        "store": str(store.path),
-        "run": writer.run,
-        "rows_written": written,
-        "rows_skipped": len(pset) * num_samples - len(todo),
-        "tokens": tokens,
-        "seconds": round(seconds, 3),
-        "tokens_per_s": round(tokens / seconds, 1) if seconds > 0 else 0.0,
-    }
-    return store
+                    written, tokens = len(todo), sum(counted)
+                local_todo = todo if rt is None else []
+                for start in range(0, len(local_todo), chunk):
+                    items = local_todo[start : start + chunk]
+                    table = _generate_part(
+                        pset, items, tokenizer, params, backend, shared, on_batch
+                    )
+                    writer.write_part(table)
+                    written += table.num_rows
+                    tokens += sum(table.column("n_tokens").to_pylist())
+        finally:
+            writer.close()
+        seconds = time.perf_counter() - started
+        store = writer.store
+        store.summary = {
+            "store": str(store.path),
+            "run": writer.run,
+            "rows_written": written,
+            "rows_skipped": len(pset) * num_samples - len(todo),
+            "tokens": tokens,
+            "seconds": round(seconds, 3),
+            "tokens_per_s": round(tokens / seconds, 1) if seconds > 0 else 0.0,
+        }
+        return store
 
 
 def _schema_with(extras: pa.Schema) -> pa.Schema:

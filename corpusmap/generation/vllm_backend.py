@@ -13,6 +13,9 @@ A ``.gguf`` model is handed to vLLM as the file, with the tokenizer saved to a
 temporary folder next to it; vLLM's GGUF support covers fewer quantizations and
 architectures than transformers'.
 
+On Ray (``ray_generate.py``) each GPU's replica builds this backend as a local run
+does; the driver makes it with ``load=False`` and never builds an engine.
+
 Left out: tensor parallelism and other engine options (edit ``_engine_kwargs``),
 streaming.
 """
@@ -67,10 +70,20 @@ class VLLMBackend:
 
     name = "vllm"
 
-    def __init__(self, source: ModelSource, tokenizer: Any, sampling: Sampling, dtype: str) -> None:
+    def __init__(
+        self, source: ModelSource, tokenizer: Any, sampling: Sampling, dtype: str, load: bool = True
+    ) -> None:
         self.vllm = require_vllm()
         self.sampling = sampling
-        self.llm = load_engine(source, tokenizer, dtype)
+        self._engine_args = (source, tokenizer, dtype)
+        self._llm = load_engine(*self._engine_args) if load else None
+
+    @property
+    def llm(self) -> Any:
+        """The ``vllm.LLM`` (built on first use when the backend was made with ``load=False``)."""
+        if self._llm is None:
+            self._llm = load_engine(*self._engine_args)
+        return self._llm
 
     def _params(self, seed: int) -> Any:
         s = self.sampling
