@@ -150,10 +150,10 @@ def _on_replicas(ray: Any, model_args: ModelArgs, calls: list[tuple], record: Ca
             try:
                 done = ray.get(ref)
             except RayActorError as exc:  # the replica died: its node was lost, or it never loaded
-                if exc.actor_init_failed:
-                    raise CorpusmapError(
-                        f"a vLLM replica failed to load the model ({str(exc).splitlines()[0]})"
-                    ) from exc
+                if exc.actor_init_failed:  # the message ends with the replica's own error
+                    cause = [ln for ln in str(exc).splitlines() if ln.strip()][-1].strip()
+                    msg = f"a vLLM replica could not build its engine: {cause}"
+                    raise CorpusmapError(msg) from exc
                 lost += 1
                 if lost > _TASK_RETRIES * len(calls):
                     raise

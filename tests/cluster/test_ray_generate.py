@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from corpusmap.errors import CorpusmapError
 from corpusmap.generation import GenerationStore, generate, vllm_backend
 from corpusmap.generation.store import MANIFEST
 from tests.generation.tiny import PROMPTS, assert_same_rows, rows_by_id
@@ -93,6 +94,7 @@ def fake_vllm(monkeypatch, tmp_path) -> Path:
     path = [str(FAKE_VLLM), str(ROOT), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in path if p))
     monkeypatch.setenv("CORPUSMAP_FAKE_VLLM_LOG", str(log))
+    monkeypatch.setenv("CORPUSMAP_FAKE_VLLM_FAIL", str(tmp_path / "fail"))
     spec = importlib.util.spec_from_file_location("vllm", FAKE_VLLM / "vllm" / "__init__.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -139,6 +141,9 @@ def test_ray_vllm_replicas_match_local_and_resume(fake_vllm, tiny_model, tmp_pat
         store = generate(tiny_model, PROMPTS, out, ray="local", **VLLM_KW)  # resumes
         assert store.summary["rows_written"] == 9 and store.summary["rows_skipped"] == 12
         _check_replicas(_engines(fake_vllm)[1 + len(first) :], reference, gpus=2)
+        (tmp_path / "fail").touch()  # a replica that cannot load the model: one clear error
+        with pytest.raises(CorpusmapError, match=r"could not build its engine: RuntimeError: fake"):
+            generate(tiny_model, PROMPTS, tmp_path / "failed", ray="local", **VLLM_KW)
     finally:
         ray.shutdown()
     _check_store(out, expected)

@@ -6,7 +6,8 @@ log-probs -0.25 per step); only the module is new, so that worker processes,
 which do not see the test's ``sys.modules``, find it on ``PYTHONPATH``. Each
 engine built appends one JSON line to ``$CORPUSMAP_FAKE_VLLM_LOG`` (process id,
 the GPUs Ray made visible, the engine options), so a test can tell where and how
-the engines were built.
+the engines were built. While the file named by ``$CORPUSMAP_FAKE_VLLM_FAIL``
+exists, building an engine fails as a missing model would.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ __all__ = ["LLM", "SamplingParams"]
 
 
 def LLM(**kwargs: Any) -> FakeLLM:  # vllm's name
+    fail = os.environ.get("CORPUSMAP_FAKE_VLLM_FAIL")
+    if fail and os.path.exists(fail):
+        raise RuntimeError(f"fake vllm cannot load {kwargs.get('model')}")
     log = os.environ.get("CORPUSMAP_FAKE_VLLM_LOG")
     if log:
         entry = {"pid": os.getpid(), "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"), **kwargs}
