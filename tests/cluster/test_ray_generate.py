@@ -187,6 +187,8 @@ def test_ray_vllm_survives_losing_a_gpu_node(fake_vllm, tiny_model, tmp_path) ->
         ray.shutdown()
         cluster.shutdown()
     assert finished < len(expected) // 3
+    built = _engines(fake_vllm)[1:]  # both nodes held a replica, so the lost one had work
+    assert len({e["pid"] for e in built}) >= 2 and all(e["gpus"] == "0" for e in built)
     _check_store(out, expected)
 
 
