@@ -7,14 +7,16 @@ parts a local run would write, each with its name fixed up front
 the code of a local run; every row's seed derives from its id) and writes the
 part atomically (``corpusmap.atomic``): the part is whole or absent.
 
-* ``--engine hf``: each part is a task asking for one GPU (one CPU without GPUs);
-  the worker process loads the model once and keeps it for later tasks.
-* ``--engine vllm``: one actor per GPU (``Replica``, ``num_gpus=1``) builds the
-  vLLM backend exactly as a local run does (``api.make_backend``: same engine
-  options, one ``vllm.LLM`` on the GPU Ray gives it) and keeps it; the driver
-  hands each idle replica the next part. The driver builds no engine. A cluster
-  without GPUs is refused at once (``cluster``) instead of queueing actors that
-  could never start.
+* on GPUs (either engine): one actor per GPU (``Replica``, ``num_gpus=1``) builds
+  the backend exactly as a local run does (``api.make_backend``: same engine
+  options; for vLLM one ``vllm.LLM`` on the GPU Ray gives it) and keeps it; the
+  driver hands each idle replica the next part and builds no engine itself. An
+  actor, not a task, because Ray may hand a reused worker process a different GPU
+  for its next task, while a model it cached stays on the first one;
+* ``--engine hf`` without GPUs: each part is a task asking for one CPU; the worker
+  process loads the model once and keeps it for later tasks;
+* ``--engine vllm`` on a cluster without GPUs is refused at once (``cluster``)
+  instead of queueing actors that could never start.
 
 Exactly once: a part lost with its node is rerun under the same part name (by
 Ray for a task; by the driver, on a fresh replica, for an actor), so it replaces,
@@ -108,9 +110,8 @@ class Replica:
 
 
 def _on_tasks(ray: Any, model_args: ModelArgs, calls: list[tuple], record: Callable) -> None:
-    gpus = int(ray.cluster_resources().get("GPU", 0))
-    slot = {"num_gpus": 1} if gpus else {"num_cpus": 1}
-    task = ray.remote(generate_part).options(max_retries=_TASK_RETRIES, **slot)
+    """Each call a one-CPU task (clusters without GPUs); Ray reruns a task lost with its node."""
+    task = ray.remote(generate_part).options(max_retries=_TASK_RETRIES, num_cpus=1)
     pending = {task.remote(model_args, *call): call for call in calls}
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
@@ -142,7 +143,7 @@ def _on_replicas(ray: Any, model_args: ModelArgs, calls: list[tuple], record: Ca
             ready, _ = ray.wait([*running, *starting], num_returns=1, timeout=_POLL_S)
             if not ready:
                 if not running and int(ray.cluster_resources().get("GPU", 0)) < 1:
-                    raise CorpusmapError("the Ray cluster has no GPU left for a vLLM replica")
+                    raise CorpusmapError("the Ray cluster has no GPU left for a model replica")
                 continue
             ref = ready[0]
             call: tuple | None
@@ -152,7 +153,7 @@ def _on_replicas(ray: Any, model_args: ModelArgs, calls: list[tuple], record: Ca
             except RayActorError as exc:  # the replica died: its node was lost, or it never loaded
                 if exc.actor_init_failed:  # the message ends with the replica's own error
                     cause = [ln for ln in str(exc).splitlines() if ln.strip()][-1].strip()
-                    msg = f"a vLLM replica could not build its engine: {cause}"
+                    msg = f"a {model_args[1]} replica could not build its engine: {cause}"
                     raise CorpusmapError(msg) from exc
                 lost += 1
                 if lost > _TASK_RETRIES * len(calls):
@@ -194,5 +195,6 @@ def generate_on_ray(
         writer.record_part(name, gen_ids)
         on_part(len(gen_ids), tokens)
 
-    run = _on_replicas if model_args[1] == "vllm" else _on_tasks
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    run = _on_replicas if gpus or model_args[1] == "vllm" else _on_tasks
     run(ray, model_args, calls, record)

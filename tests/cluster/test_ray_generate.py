@@ -86,6 +86,31 @@ def test_ray_generate_survives_losing_a_node(ray_cluster, tiny_model, tmp_path) 
     _check_store(out, expected)
 
 
+def test_ray_hf_on_gpus_uses_one_replica_per_gpu(tiny_model, tmp_path, monkeypatch) -> None:
+    """``--engine hf`` on a cluster with GPUs: replica actors (a reused task worker could
+    keep its model on an earlier task's GPU); rows equal a local run's."""
+    from corpusmap.generation import ray_generate
+
+    expected = rows_by_id(generate(tiny_model, PROMPTS, tmp_path / "local", **KW).to_arrow())
+    used: list[str] = []
+    on_replicas, on_tasks = ray_generate._on_replicas, ray_generate._on_tasks
+    monkeypatch.setattr(
+        ray_generate, "_on_replicas", lambda *a: used.append("replicas") or on_replicas(*a)
+    )
+    monkeypatch.setattr(ray_generate, "_on_tasks", lambda *a: used.append("tasks") or on_tasks(*a))
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(address="local", num_cpus=2, num_gpus=2, include_dashboard=False,
+             log_to_driver=False, _node_ip_address="127.0.0.1")  # fmt: skip
+    try:
+        out = tmp_path / "ray"
+        generate(tiny_model, PROMPTS, out, ray="local", **KW)
+    finally:
+        ray.shutdown()
+    assert used == ["replicas"]
+    _check_store(out, expected)
+
+
 # ---- --engine vllm ------------------------------------------------------------------
 @pytest.fixture
 def fake_vllm(monkeypatch, tmp_path) -> Path:
@@ -175,11 +200,11 @@ def test_ray_vllm_survives_losing_a_gpu_node(fake_vllm, tiny_model, tmp_path) ->
     try:
         t = threading.Thread(target=run)
         t.start()
-        deadline = time.time() + 180
-        while time.time() < deadline and not list(out.glob("part-*.parquet")):
+        deadline = time.time() + 180  # both replicas hold an engine: the lost one has work
+        while time.time() < deadline and len(_engines(fake_vllm)) < 3:
             time.sleep(0.05)
+        assert len(_engines(fake_vllm)) == 3, "the two replicas did not start in time"
         finished = len(list(out.glob("part-*.parquet")))
-        assert finished, "no part written in time"
         cluster.remove_node(workers[1])
         t.join(timeout=300)
         assert not errors, errors
