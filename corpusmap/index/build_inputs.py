@@ -95,10 +95,16 @@ class InputUnit:
     docs: list[Document] | None = None
 
 
+_MEMORY_UNIT_DOCS = 16_384
+
+
 def input_units(sources: Sequence[str] | list[Document], **read_args: Any) -> list[InputUnit]:
     """The units of ``iter_documents(sources)``, in the same order (inputs checked here)."""
-    if sources and isinstance(sources[0], Document):
-        return [InputUnit("memory", "<memory>", docs=list(sources))]  # type: ignore[arg-type]
+    if sources and isinstance(sources[0], Document):  # in pieces: a task gets only its own
+        docs: list[Document] = list(sources)  # type: ignore[arg-type]
+        step = _MEMORY_UNIT_DOCS
+        return [InputUnit("memory", f"<memory:{i}>", docs=docs[i : i + step])
+                for i in range(0, len(docs), step)]  # fmt: skip
     from corpusmap.sources import plan_units, read_documents
 
     units: list[InputUnit] = []

@@ -131,7 +131,7 @@ class Index:
 
     def continued_count(self, q: Queries) -> np.ndarray:
         """Occurrences of each n-gram followed by a real token (not a document's end)."""
-        from corpusmap.index.ngram_runs import continued_count
+        from corpusmap.index.ngram_shards import continued_count
 
         return continued_count(self, self._batch(q)[0])
 
@@ -200,15 +200,30 @@ class Index:
         """Number of n-gram positions: Σ over documents of max(length - n + 1, 0)."""
         return int(np.maximum(self.doc_lengths - n + 1, 0).sum())
 
-    def suffix_runs(self, cap: int) -> Any:
-        """The distinct n-grams (n <= ``cap``) of a one-shard index as suffix-array runs."""
+    def suffix_runs(self, cap: int, shard: int = 0) -> Any:
+        """The distinct n-grams (n <= ``cap``) of one shard as suffix-array runs."""
         from corpusmap.index.ngram_runs import SuffixRuns
 
-        return SuffixRuns(self, cap)
+        return SuffixRuns(self, cap, shard)
+
+    def ngrams(self, wants: dict[int, int]) -> dict[int, Any]:
+        """Per n, the n-grams held by >= ``wants[n]`` documents: (rows, count, documents).
+
+        Exact over shards (``ngram_shards``); rows in token-id order.
+        """
+        from corpusmap.index.ngram_shards import ngrams
+
+        return ngrams(self, wants)
+
+    def first_docs(self, q: Queries, limit: int = 3) -> list[list[int]]:
+        """Per n-gram, the ``limit`` smallest distinct doc ids holding it."""
+        from corpusmap.index.ngram_shards import first_docs
+
+        return first_docs(self, self._batch(q)[0], limit)
 
     def frequent_ngrams(self, c_min: dict[int, float]) -> dict[int, np.ndarray]:
         """Per n, every n-gram occurring >= ``c_min[n]`` times, as rows (plus a few below)."""
-        from corpusmap.index.ngram_runs import frequent_ngrams
+        from corpusmap.index.ngram_shards import frequent_ngrams
 
         return frequent_ngrams(self, c_min)
 

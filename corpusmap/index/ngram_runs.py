@@ -16,13 +16,14 @@ n-gram reaching ``c`` in total reaches ``c/S`` in some shard, so each shard is
 probed for ``ceil(c/S)``; the result may hold n-grams below the threshold, which
 callers count exactly and filter.
 
-What it leaves out: n-grams across documents (never counted); ``SuffixRuns`` reads
-one shard (the generations index of a classify run is built as one).
+``SuffixRuns`` reads one shard; ``ngram_shards`` runs these per shard (locally or
+as Ray tasks) and merges the shards' answers exactly.
+
+What it leaves out: n-grams across documents (never counted).
 """
 
 from __future__ import annotations
 
-import math
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,6 @@ from corpusmap.errors import CorpusmapError
 from corpusmap.index import kernels as K
 from corpusmap.index.layout import key, position, positions, positions_at, to_keys
 from corpusmap.index.shard import Shard
-from corpusmap.tokenizer.batch import TokenBatch
 
 if TYPE_CHECKING:
     from corpusmap.index.index import Index
@@ -120,22 +120,20 @@ def gather(shard: Shard, idx: np.ndarray, n: int) -> np.ndarray:
 
 
 class SuffixRuns:
-    """Runs of a one-shard index's suffix array for every n up to ``cap``.
+    """Runs of one shard's suffix array for every n up to ``cap``.
 
-    A run is addressed by its suffix-array range ``[lo, hi)``: ``hi - lo`` is the
-    n-gram's count, ``rows(lo, n)`` its tokens, ``distinct_docs(lo, hi)`` the number
-    of documents holding it.
+    A run is addressed by its suffix-array range ``[lo, hi)`` in that shard: ``hi - lo``
+    is the n-gram's count there, ``rows(lo, n)`` its tokens, ``distinct_docs(lo, hi)``
+    the number of documents holding it (doc ids are the index's global ids).
     """
 
-    def __init__(self, index: Index, cap: int) -> None:
-        if len(index.shards) != 1:
-            raise CorpusmapError(
-                f"{index.path}: n-gram runs need a one-shard index, not {len(index.shards)} "
-                "shards (< 2^31 bytes of tokens): classify the dump in parts"
-            )
-        self.shard: Shard = index.shards[0]
+    def __init__(self, index: Index, cap: int, shard: int = 0) -> None:
+        if not 0 <= shard < len(index.shards):
+            raise CorpusmapError(f"{index.path}: no shard {shard} ({len(index.shards)} shards)")
+        self.shard: Shard = index.shards[shard]
         self.separator = index.separator
-        self.doc_lengths = index.doc_lengths
+        self.doc_lengths = self.shard.docs.column("length").to_numpy().astype(np.int64)
+        self.first_doc_id = self.shard.first_doc_id
         self.cap = cap
 
     @property
@@ -161,7 +159,8 @@ class SuffixRuns:
         # each document's tokens and one separator (after it in our format, before it in
         # infini-gram's): either way every real token maps to its document
         lengths = self.doc_lengths + 1
-        of_pos = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        ids = np.arange(self.first_doc_id, self.first_doc_id + len(lengths), dtype=np.int32)
+        of_pos = np.repeat(ids, lengths)
         sa = self.shard.sa
         return of_pos[sa if sa.ndim == 1 and self.shard.tokens.ndim == 1 else self.sa_positions]
 
@@ -187,37 +186,40 @@ class SuffixRuns:
         return np.unique(self.sa_docs[lo:hi])[:limit].astype(np.int64).tolist()
 
 
-def frequent_ngrams(ix: Index, c_min: dict[int, float]) -> dict[int, np.ndarray]:
-    """Every n-gram with at least ``c_min[n]`` occurrences, plus a few below (see module)."""
-    cap = max(c_min)
-    shards = [s for s in ix.shards if s.sa.shape[0]]
-    found: dict[int, list[np.ndarray]] = {n: [] for n in c_min}
-    for s in shards:
-        c_eff = {n: max(1, math.ceil(c / max(len(shards), 1))) for n, c in c_min.items()}
-        stride = max(1, min(c_eff.values()) // 2)
-        lcp = strided_lcp(s.tokens, s.sa, stride, cap, ix.separator)
-        avail: np.ndarray | None = None
-        for n in c_min:
-            if c_eff[n] <= 1:  # every distinct n-gram qualifies (stride is 1 here)
-                if avail is None:
-                    avail = available(s.tokens, s.sa, cap, ix.separator)
-                idx = np.flatnonzero(np.concatenate([[True], lcp < n]))
-                idx = idx[avail[idx] >= n]
-            else:  # a run of hits is one n-gram spanning those probes
-                hit = lcp >= n
-                first = hit & ~np.concatenate([[False], hit[:-1]])
-                idx = np.flatnonzero(first) * stride
-            found[n].append(gather(s, idx, n))
-    return {
-        n: np.unique(np.concatenate(blocks), axis=0) if blocks else np.zeros((0, n), np.int64)
-        for n, blocks in found.items()
-    }
+@numba.njit(cache=True, inline="always")
+def _bucket(tokens, p, n, mask):  # type: ignore[no-untyped-def]
+    h = np.uint64(0x9E3779B97F4A7C15)
+    for i in range(n):
+        h = (h ^ np.uint64(key(tokens, p + i))) * np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(29)
+    h = (h ^ (h >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(32)
+    return np.int64(h & np.uint64(mask))
 
 
-def continued_count(ix: Index, batch: TokenBatch) -> np.ndarray:
-    """Occurrences of each query followed by a real token (not a document end)."""
-    out = np.zeros(len(batch), dtype=np.int64)
-    for s in ix.shards:
-        if s.sa.shape[0]:
-            continued_count_batch(s.tokens, s.sa, batch.flat, batch.offsets, ix.separator, out)
+@numba.njit(cache=True, parallel=True)
+def run_buckets(tokens, sa, lo, n, mask):  # type: ignore[no-untyped-def]
+    """A hash of the n-gram at each suffix-array entry ``lo[r]``, ``& mask`` (a bucket).
+
+    The same n-gram gets the same bucket in every shard of an index (the hash reads
+    token keys only), so per-bucket totals summed over shards bound each n-gram's
+    total from above (``ngram_shards.ngrams``).
+    """
+    out = np.zeros(lo.shape[0], dtype=np.int64)
+    for r in prange(lo.shape[0]):
+        out[r] = _bucket(tokens, position(sa, tokens, lo[r]), n, mask)
     return out
+
+
+@numba.njit(cache=True)
+def _saturating_add(buckets, weights, size):  # type: ignore[no-untyped-def]
+    acc = np.zeros(size, dtype=np.uint8)
+    for r in range(buckets.shape[0]):
+        b = buckets[r]
+        acc[b] = min(255, np.int64(acc[b]) + weights[r])
+    return acc
+
+
+def bucket_totals(tokens, sa, lo, hi, n, mask):  # type: ignore[no-untyped-def]
+    """Occurrences of the runs ``[lo, hi)`` added up per bucket, capped at 255 (uint8)."""
+    return _saturating_add(run_buckets(tokens, sa, lo, n, mask), hi - lo, mask + 1)

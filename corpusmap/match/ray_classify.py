@@ -12,8 +12,8 @@ run. A task lost with its node is rerun by Ray (``max_retries``) and rewrites th
 same part names with the same rows.
 
 Paths: the index and the results folder must be visible to every node at the
-same path (a shared filesystem). What it leaves out: the pattern stage runs on
-the driver after the shards (``patterns.classify_patterns``).
+same path (a shared filesystem). The pattern stage runs after the shards, with
+its own tasks (``patterns.ray_patterns``).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ generation shard, each written to a hidden temp name and renamed into place)::
     RESULTS/patterns/...                     the four classes (``corpusmap.patterns``)
 
 Rerunning the same command resumes: shards listed as finished in the manifest
-are skipped. Other inputs or parameters into the same folder are refused
-(``force`` starts over).
+are skipped, and so are the pattern stage's finished steps (``patterns.steps``).
+Other inputs or parameters into the same folder are refused (``force`` starts
+over).
 """
 
 from __future__ import annotations
@@ -122,8 +123,10 @@ def classify(
         pattern_options: thresholds for the pattern classes (see ``corpusmap.patterns``).
         force: discard an existing results folder made from other inputs.
         ray: ``"local"`` or a cluster address: shards are scored as Ray tasks
-            (``ray_classify``; index and ``out`` on a filesystem every node sees);
-            the results are row for row those of a local run.
+            (``ray_classify``), and the pattern stage builds the generations index
+            and runs its per-shard work as tasks (``patterns.ray_patterns``); index
+            and ``out`` on a filesystem every node sees. The results are row for row
+            those of a local run.
         on_error: ``raise`` on a generation with a null output or prompt, or ``skip``
             it and count it (``manifest["skipped"]``).
 
@@ -214,7 +217,7 @@ def classify(
     if patterns:
         counted, counted_batches = _pattern_rows(table, encoded)
         manifest["patterns"] = classify_patterns(
-            out, counted, ix, encoded=counted_batches, **(pattern_options or {})
+            out, counted, ix, encoded=counted_batches, ray=ray, **(pattern_options or {})
         )
         manifest["patterns"]["over"] = (
             "generations of unperturbed prompts" if counted.num_rows < table.num_rows else "all"

@@ -34,11 +34,11 @@ import numpy as np
 import pyarrow as pa
 
 from corpusmap.errors import CorpusmapError
-from corpusmap.index.index import Index
 from corpusmap.patterns.behaviors import Behavior
 from corpusmap.patterns.generations_index import Generations
 from corpusmap.patterns.mi import bootstrap_mi, mutual_information
 from corpusmap.patterns.params import PatternParams
+from corpusmap.patterns.sides import Side
 from corpusmap.patterns.stats import g2_test, log_ratio, poisson_p_zero
 from corpusmap.tokenizer.batch import TokenBatch
 
@@ -72,7 +72,7 @@ class Context:
 
     def __init__(
         self,
-        t: Index,
+        t: Side,
         g: Generations,
         table: pa.Table,
         encoded: dict[str, TokenBatch],
@@ -176,7 +176,7 @@ def _contingent(c: Counts, table: pa.Table, p: PatternParams) -> bool:
 
 def score_behaviors(
     behaviors: list[Behavior],
-    t: Index,
+    t: Side,
     g: Generations,
     table: pa.Table,
     encoded: dict[str, TokenBatch],

@@ -35,14 +35,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpusmap.index.index import Index
+from corpusmap.index.ngram_shards import Grams
 from corpusmap.patterns.generations_index import Generations
-from corpusmap.patterns.ngrams import GenerationRuns, match_rows, sequence_ngrams, unique_rows
+from corpusmap.patterns.ngrams import match_rows, sequence_ngrams, unique_rows
 from corpusmap.patterns.params import PatternParams
+from corpusmap.patterns.sides import Side
 from corpusmap.patterns.stats import g2_test, poisson_p_zero
 from corpusmap.tokenizer.batch import TokenBatch
-
-Side = Index | Generations  # each has count(batch) and opportunities(n)
 
 CLASSES = ("shared", "idiosyncratic", "contingent", "unexpressed")
 
@@ -58,13 +57,11 @@ class Block:
     n_gen: np.ndarray
     opp_t: np.ndarray
     opp_g: np.ndarray
-    g_lo: np.ndarray  # G suffix-array range of the occurrences shown as examples
-    g_hi: np.ndarray
     cls: np.ndarray  # class name per row ('' when none)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def take(self, keep: np.ndarray) -> Block:
-        names = ("toks", "count_t", "count_g", "n_gen", "opp_t", "opp_g", "g_lo", "g_hi", "cls")
+        names = ("toks", "count_t", "count_g", "n_gen", "opp_t", "opp_g", "cls")
         cols = {k: getattr(self, k)[keep] for k in names}
         return Block(self.n, extra={k: v[keep] for k, v in self.extra.items()}, **cols)
 
@@ -79,8 +76,6 @@ def _empty(n: int, cls: str, extra: dict[str, np.ndarray] | None = None) -> Bloc
         n_gen=z,
         opp_t=z,
         opp_g=z,
-        g_lo=z,
-        g_hi=z,
         cls=np.zeros(0, dtype="<U13"),
         extra=extra or {},
     )
@@ -94,27 +89,46 @@ def _count_blocks(side: Side, blocks: list[np.ndarray]) -> list[np.ndarray]:
     return np.split(counts, np.cumsum([len(rows) for rows in blocks])[:-1])
 
 
+def wanted_ngrams(p: PatternParams) -> dict[int, int]:
+    """The G n-grams every class needs, read in one pass: length -> least generations.
+
+    n-gram classes: ``n_min..n_max`` held by >= k generations; triggers: ``t·y`` of
+    ``trigger_n + 1`` tokens in >= s generations (a length both need takes the
+    smaller; each class filters its own).
+    """
+    assert p.n_min is not None and p.n_max is not None and p.trigger_n is not None
+    wants = {n: p.min_generations for n in range(p.n_min, p.n_max + 1)}
+    n = p.trigger_n + 1
+    wants[n] = min(wants.get(n, p.support), p.support)
+    return wants
+
+
+def _held(grams: dict[int, Grams], n: int, min_docs: int) -> Grams:
+    rows, count, docs = grams[n]
+    keep = docs >= min_docs
+    return rows[keep], count[keep], docs[keep]
+
+
 def generation_ngrams(
-    g: Generations, t: Index, runs: GenerationRuns, p: PatternParams
+    g: Generations, t: Side, grams: dict[int, Grams], p: PatternParams
 ) -> list[Block]:
     """Shared and idiosyncratic n-grams (stage 1)."""
     assert p.n_min is not None and p.n_max is not None
-    all_runs = [runs.runs(n, p.min_generations) for n in range(p.n_min, p.n_max + 1)]
-    counts = _count_blocks(t, [r.toks for r in all_runs])
+    ns = list(range(p.n_min, p.n_max + 1))
+    held = [_held(grams, n, p.min_generations) for n in ns]
+    counts = _count_blocks(t, [h[0] for h in held])
     out = []
-    for r, ct in zip(all_runs, counts, strict=True):
+    for n, (rows, count_g, n_gen), ct in zip(ns, held, counts, strict=True):
         m = len(ct)
         out.append(
             Block(
-                n=r.n,
-                toks=r.toks,
+                n=n,
+                toks=rows,
                 count_t=ct,
-                count_g=r.count,
-                n_gen=r.n_generations,
-                opp_t=np.full(m, t.opportunities(r.n)),
-                opp_g=np.full(m, g.opportunities(r.n)),
-                g_lo=r.lo,
-                g_hi=r.hi,
+                count_g=count_g,
+                n_gen=n_gen,
+                opp_t=np.full(m, t.opportunities(n)),
+                opp_g=np.full(m, g.opportunities(n)),
                 cls=np.where(ct > 0, "shared", "idiosyncratic"),
             )
         )
@@ -122,7 +136,7 @@ def generation_ngrams(
 
 
 def unexpressed_ngrams(
-    g: Generations, t: Index, continuations: TokenBatch | None, p: PatternParams
+    g: Generations, t: Side, continuations: TokenBatch | None, p: PatternParams
 ) -> list[Block]:
     """Unexpressed n-grams (stage 2)."""
     assert p.n_min is not None and p.n_max is not None
@@ -144,7 +158,6 @@ def unexpressed_ngrams(
         expected = ct / o_t * o_g
         ok = (cg == 0) & (expected >= p.e_min) & (poisson_p_zero(expected) < p.alpha)
         m = int(ok.sum())
-        none = np.full(m, -1, dtype=np.int64)
         out.append(
             Block(
                 n=n,
@@ -154,39 +167,34 @@ def unexpressed_ngrams(
                 n_gen=np.zeros(m, np.int64),
                 opp_t=np.full(m, o_t),
                 opp_g=np.full(m, o_g),
-                g_lo=none,
-                g_hi=none,
                 cls=np.full(m, "unexpressed"),
             )
         )
     return out
 
 
-def triggers(g: Generations, t: Index, runs: GenerationRuns, p: PatternParams) -> Block:
+def triggers(g: Generations, t: Side, grams: dict[int, Grams], p: PatternParams) -> Block:
     """Contingent triggers (stage 3); ``extra['next']`` holds the model's continuation."""
     assert p.trigger_n is not None
     n = p.trigger_n
-    lo_t, hi_t = runs.ranges(n, p.support)
-    lo_y, hi_y = runs.ranges(n + 1, p.support)
-    if len(lo_t) == 0 or len(lo_y) == 0:
+    ty, count_g, n_gen = _held(grams, n + 1, p.support)
+    if len(ty) == 0:
         return _empty(n, "contingent", {"next": np.zeros(0, np.int64)})
-    parent = np.searchsorted(lo_t, lo_y, side="right") - 1  # the trigger run holding t·y
-    at_end = np.concatenate([[0], np.cumsum(runs.avail == n)])  # occurrences ending a doc
-    cont_g = (hi_t - lo_t) - (at_end[hi_t] - at_end[lo_t])
-    count_g = hi_y - lo_y
-    major = 2 * count_g > cont_g[parent]  # at most one next token per trigger can be > 1/2
-    lo_y, hi_y, parent, count_g = lo_y[major], hi_y[major], parent[major], count_g[major]
-    n_gen = runs.distinct_generations(lo_y, hi_y)
-    ok = n_gen >= p.support
-    lo_y, hi_y, parent, count_g, n_gen = lo_y[ok], hi_y[ok], parent[ok], count_g[ok], n_gen[ok]
-    ty = runs.rows(lo_y, n + 1)
     tt = np.ascontiguousarray(ty[:, :n])
+    cont_g = g.continued_count(TokenBatch.from_rows(tt))  # t's occurrences followed by a token
+    major = 2 * count_g > cont_g  # at most one next token per trigger can be > 1/2
+    ty, tt, count_g, n_gen, cont_g = (
+        ty[major],
+        tt[major],
+        count_g[major],
+        n_gen[major],
+        cont_g[major],
+    )
     cont_t = t.continued_count(TokenBatch.from_rows(tt))
     count_t = t.count(TokenBatch.from_rows(ty))
-    opp_g = cont_g[parent]
     with np.errstate(divide="ignore", invalid="ignore"):
         p_t = np.where(cont_t > 0, count_t / np.maximum(cont_t, 1), 1.0)
-    _, pval = g2_test(count_g, count_t, opp_g, cont_t)
+    _, pval = g2_test(count_g, count_t, cont_g, cont_t)
     keep = (cont_t > 0) & (p_t <= p.eps) & (np.asarray(pval) < p.alpha)
     m = int(keep.sum())
     return Block(
@@ -196,9 +204,7 @@ def triggers(g: Generations, t: Index, runs: GenerationRuns, p: PatternParams) -
         count_g=count_g[keep],
         n_gen=n_gen[keep],
         opp_t=cont_t[keep],
-        opp_g=opp_g[keep],
-        g_lo=lo_y[keep],
-        g_hi=hi_y[keep],
+        opp_g=cont_g[keep],
         cls=np.full(m, "contingent"),
         extra={"next": ty[keep, n]},
     )

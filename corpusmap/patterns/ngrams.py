@@ -1,8 +1,9 @@
-"""N-gram sets as row blocks: runs of the generations, sequence n-grams, exact joins.
+"""N-gram sets as row blocks: sequence n-grams, exact joins.
 
-* ``GenerationRuns``: the distinct n-grams of the generations index G, one per
-  run of its suffix array (``Index.suffix_runs``), with their count, the number of
-  distinct generations holding them and their suffix-array range (for examples).
+The distinct n-grams of the generations index G (count, generations holding
+them) come from ``index.ngram_shards.ngrams`` (``Generations.ngrams``), over any
+number of shards.
+
 * ``sequence_ngrams``: the distinct n-grams of short sequences (true continuations).
 * ``match_rows``: exact join of two sets of equal-length token rows.
 
@@ -16,11 +17,8 @@ What it leaves out: n-grams across documents (never counted on either side).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from corpusmap.patterns.generations_index import Generations
 from corpusmap.tokenizer.batch import TokenBatch
 
 
@@ -51,56 +49,6 @@ def match_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     where = np.full(int(gid[-1]) + 1, -1, dtype=np.int64)
     where[ids[: len(a)]] = np.arange(len(a))
     return where[ids[len(a) :]]
-
-
-@dataclass
-class Runs:
-    """Distinct n-grams of one length in G: tokens and suffix-array ranges ``[lo, hi)``."""
-
-    n: int
-    toks: np.ndarray  # (m, n)
-    lo: np.ndarray
-    hi: np.ndarray
-    n_generations: np.ndarray
-
-    @property
-    def count(self) -> np.ndarray:
-        return self.hi - self.lo
-
-
-class GenerationRuns:
-    """Runs of G's suffix array for every n up to ``cap`` (one LCP pass serves all n)."""
-
-    def __init__(self, g: Generations, cap: int) -> None:
-        self.suffixes = g.index.suffix_runs(cap)
-
-    @property
-    def avail(self) -> np.ndarray:
-        """Real tokens (capped) after each suffix-array entry, up to its document's end."""
-        return self.suffixes.avail
-
-    def ranges(self, n: int, min_count: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """``[lo, hi)`` of every distinct n-gram occurring at least ``min_count`` times."""
-        return self.suffixes.ranges(n, min_count)
-
-    def runs(self, n: int, min_generations: int = 1) -> Runs:
-        """Distinct n-grams held by at least ``min_generations`` distinct generations."""
-        lo, hi = self.ranges(n, min_generations)
-        ngen = self.suffixes.distinct_docs(lo, hi)
-        keep = ngen >= min_generations
-        lo, hi, ngen = lo[keep], hi[keep], ngen[keep]
-        return Runs(n, self.suffixes.rows(lo, n), lo, hi, ngen)
-
-    def rows(self, lo: np.ndarray, n: int) -> np.ndarray:
-        """The n-grams starting the ranges ``lo`` (an ``(m, n)`` block)."""
-        return self.suffixes.rows(lo, n)
-
-    def distinct_generations(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return self.suffixes.distinct_docs(lo, hi)
-
-    def docs_of(self, lo: int, hi: int, limit: int) -> list[int]:
-        """Up to ``limit`` distinct G documents of one suffix-array range, smallest first."""
-        return self.suffixes.docs_of(lo, hi, limit)
 
 
 def sequence_ngrams(batch: TokenBatch, n: int) -> np.ndarray:

@@ -5,9 +5,9 @@ keeps the ``top_k`` highest keyness rows per class (ties: more generations, then
 more corpus occurrences, then longer, then token order, so the order is
 deterministic). Only kept rows pay for the per-row work: decoding the text,
 looking up up to ``examples`` corpus documents holding the n-gram (for a trigger
-row: the trigger; one batched ``locate_docs``), reading the ids of up to
-``examples`` generations off G's suffix array (for a trigger row: those where the
-trigger is followed by the model's continuation) and, for triggers, both
+row: the trigger; one batched ``locate_docs``), the ids of the first ``examples``
+generations holding it (for a trigger row: those where the trigger is followed by
+the model's continuation; one batched ``first_docs`` over G's shards) and, for triggers, both
 next-token distributions (``ntd`` on each side, exact context) for
 ``corpus_top``, ``model_top`` and the Jensen-Shannon ``divergence``.
 
@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from corpusmap.index.index import Index
 from corpusmap.patterns.classes import Block
 from corpusmap.patterns.generations_index import Generations
-from corpusmap.patterns.ngrams import GenerationRuns
 from corpusmap.patterns.params import PatternParams
+from corpusmap.patterns.sides import Side
 from corpusmap.patterns.stats import chi2_1_sf, g2_stat, js_divergence, keyness, log_ratio
+from corpusmap.tokenizer.batch import TokenBatch
 
 SCHEMA = pa.schema([
     ("pattern", pa.string()), ("tokens", pa.list_(pa.int64())), ("n", pa.int64()),
@@ -46,7 +46,7 @@ TOP = 5  # continuations shown per side for a trigger
 
 def _concat(blocks: list[Block]) -> dict[str, np.ndarray]:
     """Columns of several blocks; ``blk``/``row`` say where each row's tokens are."""
-    names = ("count_t", "count_g", "n_gen", "opp_t", "opp_g", "g_lo", "g_hi", "cls")
+    names = ("count_t", "count_g", "n_gen", "opp_t", "opp_g", "cls")
     cols = {k: np.concatenate([getattr(b, k) for b in blocks]) for k in names}
     cols["n"] = np.concatenate([np.full(len(b.toks), b.n) for b in blocks])
     cols["blk"] = np.concatenate([np.full(len(b.toks), k) for k, b in enumerate(blocks)])
@@ -83,13 +83,13 @@ def rank_class(blocks: list[Block], cls: str, top_k: int) -> dict[str, Any]:
 def build_rows(
     ranked: dict[str, dict[str, Any]],
     g: Generations,
-    t: Index,
-    runs: GenerationRuns,
+    t: Side,
     gen_ids: list[str],
     p: PatternParams,
 ) -> pa.Table:
     """The ``patterns`` table from the ranked members of each class."""
     cols: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    examples = _examples(ranked, g, p.examples)
     for cls, r in ranked.items():
         m = len(r["toks"])
         if m == 0:
@@ -106,8 +106,7 @@ def build_rows(
         located = iter(t.locate_docs(hits, limit=p.examples) if hits else [])
         for i in range(m):
             toks = r["toks"][i]
-            lo, hi = int(r["g_lo"][i]), int(r["g_hi"][i])
-            docs = runs.docs_of(lo, hi, p.examples) if hi > lo else []
+            docs = examples[cls][i]
             cols["pattern"].append(g.tokenizer.decode(toks))
             cols["tokens"].append(toks.tolist())
             cols["examples"].append([gen_ids[int(g.rows[d])] for d in docs])
@@ -135,6 +134,29 @@ def build_rows(
     return pa.table(cols, schema=SCHEMA)
 
 
+def _examples(
+    ranked: dict[str, dict[str, Any]], g: Generations, limit: int
+) -> dict[str, list[list[int]]]:
+    """Per class and row, the first ``limit`` G documents holding what the row counts.
+
+    n-gram rows: the n-gram; trigger rows: the trigger and the model's continuation;
+    unexpressed rows: none (never generated). One batched query for every class.
+    """
+    queries: list[np.ndarray] = []
+    for cls, r in ranked.items():
+        if cls == "contingent":
+            queries += [
+                np.append(tk, nx) for tk, nx in zip(r["toks"], r.get("next", []), strict=True)
+            ]
+        elif cls != "unexpressed":
+            queries += list(r["toks"])
+    found = iter(g.first_docs(TokenBatch.from_items(queries), limit) if queries else [])
+    return {
+        cls: [[] for _ in r["toks"]] if cls == "unexpressed" else [next(found) for _ in r["toks"]]
+        for cls, r in ranked.items()
+    }
+
+
 def _dist(side_index: Any, toks: np.ndarray) -> dict[int, tuple[str, float]]:
     """Next-token distribution after exactly ``toks`` (empty if that context never continues)."""
     res = side_index.ntd(toks)
@@ -143,7 +165,7 @@ def _dist(side_index: Any, toks: np.ndarray) -> dict[int, tuple[str, float]]:
     return {int(d["token"]): (d["text"], float(d["prob"])) for d in res["distribution"]}
 
 
-def _trigger_cols(g: Generations, t: Index, toks: np.ndarray, nxt: int) -> dict[str, Any]:
+def _trigger_cols(g: Generations, t: Side, toks: np.ndarray, nxt: int) -> dict[str, Any]:
     corpus = _dist(t, toks)
     model = _dist(g.index, toks)
 

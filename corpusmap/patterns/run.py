@@ -1,20 +1,26 @@
 """``classify_patterns``: the four classes for a results folder, start to end.
 
 Called by ``corpusmap.classify`` (the match stage) after the per-generation
-tables are written. Stages, in the order data flows:
+tables are written. Steps, in the order data flows:
 
-1. index the outputs (``generations_index.build_generations``): G, same tokenizer as T;
-2. n-grams of G held by >= k generations, counted in T: shared / idiosyncratic;
-3. frequent corpus n-grams and true-continuation n-grams, counted in G: unexpressed;
-4. triggers of G with a consistent continuation, checked against T: contingent;
-5. closed n-grams only, ranked by keyness, ``top_k`` rows per class with
+1. index the outputs (``generations_index``): G, same tokenizer as T, one or
+   several shards;
+2. read G's n-grams held by enough generations (``Generations.ngrams``, exact
+   over shards);
+3. count those in T: shared / idiosyncratic;
+4. frequent corpus n-grams and true-continuation n-grams, counted in G: unexpressed;
+5. triggers of G with a consistent continuation, checked against T: contingent;
+6. closed n-grams only, ranked by keyness, ``top_k`` rows per class with
    examples: ``RESULTS/patterns/part-00000.parquet``;
-6. with a behaviour file: ``RESULTS/behaviors/part-00000.parquet``.
+7. with a behaviour file: ``RESULTS/behaviors/part-00000.parquet``.
 
-Files are written under a hidden temp name and renamed into place.
+Each step is recorded when it finishes (``steps``): a rerun after a crash, or
+with the same inputs, reuses G and the finished steps' results and runs only the
+rest; other inputs or thresholds redo what they touch. With ``ray`` G's shards
+and the per-shard work run as Ray tasks (``ray_patterns``); the rows are those of
+a local run. Files are written under a hidden temp name and renamed into place.
 
-What it leaves out: resuming (the stage reruns whole; it takes seconds) and
-near-duplicate patterns (exact n-grams only).
+What it leaves out: near-duplicate patterns (exact n-grams only).
 """
 
 from __future__ import annotations
@@ -29,18 +35,10 @@ import pyarrow as pa
 from corpusmap.atomic import write_parquet
 from corpusmap.index.index import Index
 from corpusmap.index.opening import open_index
-from corpusmap.patterns.classes import (
-    CLASSES,
-    Block,
-    close,
-    generation_ngrams,
-    triggers,
-    unexpressed_ngrams,
-)
-from corpusmap.patterns.generations_index import build_generations
-from corpusmap.patterns.ngrams import GenerationRuns
+from corpusmap.patterns.classes import CLASSES, Block, close
 from corpusmap.patterns.params import PatternParams
 from corpusmap.patterns.pattern_table import SCHEMA, build_rows, rank_class
+from corpusmap.patterns.resume import Stage
 from corpusmap.progress import progress_bar
 from corpusmap.tokenizer import Tokenizer, covering_tokenizer
 from corpusmap.tokenizer.batch import TokenBatch, encode_texts
@@ -113,6 +111,8 @@ def classify_patterns(
     corpus_sample: int = 1000,
     seed: int = 0,
     encoded: tuple[Tokenizer, dict[str, TokenBatch]] | None = None,
+    ray: str | None = None,
+    g_shard_tokens: int | None = None,
 ) -> dict[str, Any]:
     """Classify the generations' patterns against the corpus and write the tables.
 
@@ -127,6 +127,10 @@ def classify_patterns(
             documented with their defaults in ``corpusmap.patterns.params``.
         encoded: the run's tokenizer and token batches from ``encode_generations``
             when the caller has them already (the texts are tokenized once per run).
+        ray: ``"local"`` or a cluster address: G's shards and the per-shard work run
+            as Ray tasks (``ray_patterns``); the tables are those of a local run.
+        g_shard_tokens: tokens per shard of G (default: ``build_index``'s rule);
+            the tables do not depend on it.
 
     Returns:
         A JSON-serialisable summary: the thresholds used, and per class the
@@ -166,18 +170,18 @@ def classify_patterns(
         _write(out / "patterns", SCHEMA.empty_table())
         summary["classes"] = {c: {"ngrams": 0, "patterns": 0, "rows": 0} for c in CLASSES}
         return summary
-    with progress_bar() as prog:
-        task = prog.add_task("patterns", total=6, unit="stage")
-        tok, batches = encoded or encode_generations(ix.tokenizer, table)
-        g = build_generations(out, batches["output"], tok)
-        assert p.n_max is not None and p.trigger_n is not None
-        runs = GenerationRuns(g, cap=max(p.n_max, p.trigger_n + 1))
+    encoded = encoded or encode_generations(ix.tokenizer, table)
+    with progress_bar() as prog, Stage(out, table, ix, p, encoded, ray, g_shard_tokens) as st:
+        task = prog.add_task("patterns", total=7, unit="step")
+        g, t = st.generations(), st.corpus
         prog.advance(task)
-        gen_blocks = generation_ngrams(g, ix, runs, p)
+        grams = st.grams(g)
         prog.advance(task)
-        un_blocks = unexpressed_ngrams(g, ix, _continuations(table, batches), p)
+        gen_blocks = st.generation_ngrams(g, grams)
         prog.advance(task)
-        trig = triggers(g, ix, runs, p)
+        un_blocks = st.unexpressed(g, _continuations(table, st.batches))
+        prog.advance(task)
+        trig = st.triggers(g, grams)
         prog.advance(task)
         before = {c: _members(gen_blocks, c) for c in ("shared", "idiosyncratic")}
         before["contingent"] = len(trig.toks)
@@ -187,22 +191,27 @@ def classify_patterns(
                    "unexpressed": un_blocks}  # fmt: skip
         ranked = {c: rank_class(sources[c], c, p.top_k) for c in CLASSES}
         gen_ids = [str(x) for x in table.column("gen_id").to_pylist()]
-        _write(out / "patterns", build_rows(ranked, g, ix, runs, gen_ids, p))
+        if st.todo("patterns", out / "patterns" / PART):
+            _write(out / "patterns", build_rows(ranked, g, t, gen_ids, p))
+            st.done("patterns")
         prog.advance(task)
         summary["generation_tokens"] = int(g.doc_lengths.sum())
         summary["generations_index"] = str(g.index.path)
         summary["classes"] = {c: {"ngrams": before[c], "patterns": ranked[c]["total"],
                                   "rows": len(ranked[c]["toks"])} for c in CLASSES}  # fmt: skip
         if behs is not None and feat is not None:
-            from corpusmap.patterns.behavior_score import score_behaviors
+            if st.todo("behaviors", out / "behaviors" / PART):
+                from corpusmap.patterns.behavior_score import score_behaviors
 
-            btable = score_behaviors(behs, ix, g, table, batches, feat, p)
-            _write(out / "behaviors", btable)
-            counts: dict[str, int] = {}
-            for c in btable.column("class").to_pylist():
-                counts[str(c)] = counts.get(str(c), 0) + 1
-            summary["behaviors"] = {"file": p.behaviors, "feature": p.feature,
-                                    "count": btable.num_rows, "classes": counts}  # fmt: skip
+                btable = score_behaviors(behs, t, g, table, st.batches, feat, p)
+                _write(out / "behaviors", btable)
+                counts: dict[str, int] = {}
+                for c in btable.column("class").to_pylist():
+                    counts[str(c)] = counts.get(str(c), 0) + 1
+                done = {"file": p.behaviors, "feature": p.feature, "count": btable.num_rows,
+                        "classes": counts}  # fmt: skip
+                st.done("behaviors", summary=done)
+            summary["behaviors"] = st.info("behaviors")["summary"]
         else:
             (out / "behaviors" / PART).unlink(missing_ok=True)  # no stale table from a past run
         prog.advance(task)

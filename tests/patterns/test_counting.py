@@ -12,8 +12,8 @@ import pytest
 
 from corpusmap.index.opening import open_index
 from corpusmap.patterns import classify_patterns
-from corpusmap.patterns.generations_index import build_generations
-from corpusmap.patterns.ngrams import GenerationRuns, match_rows, sequence_ngrams, unique_rows
+from corpusmap.patterns.generations_index import build_generations, load_generations
+from corpusmap.patterns.ngrams import match_rows, sequence_ngrams, unique_rows
 from corpusmap.patterns.run import encode_generations
 from corpusmap.tokenizer.batch import TokenBatch
 from tests.conftest import build_from_docs
@@ -26,24 +26,40 @@ def _table(texts: list[str]) -> pa.Table:
     return pa.table({"gen_id": ids, "prompt_id": ids, "prompt": [""] * n, "output": texts})
 
 
-def test_generation_runs_match_naive(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shard_tokens", [None, 90, 250])
+def test_generation_runs_match_naive(tmp_path: Path, shard_tokens: int | None) -> None:
+    """G's n-grams, counts and holders equal a plain scan, over one shard or several."""
     rng = np.random.default_rng(0)
     gens = [rng.integers(0, 6, rng.integers(0, 25)).tolist() for _ in range(60)]
     ix = open_index(build_from_docs(tmp_path, [[1, 2, 3]], vocab=6))
     texts = [" ".join(map(str, g)) for g in gens]
     tok, encoded = encode_generations(ix.tokenizer, _table(texts))
-    g = build_generations(tmp_path, encoded["output"], tok)
+    build_generations(tmp_path, encoded["output"], tok, shard_tokens=shard_tokens)
+    g = load_generations(tmp_path, encoded["output"])
+    assert (len(g.index.shards) > 1) == (shard_tokens is not None)
     assert [texts[r] for r in g.rows] == [t for t in texts if t]  # doc -> table row
-    runs = GenerationRuns(g, cap=5)
     nonempty = [x for x in gens if x]
-    for n in (1, 2, 3, 5):
-        count, holders = ngram_counts(nonempty, n)
-        for k in (1, 3):
-            r = runs.runs(n, k)
-            rows = zip(r.toks.tolist(), r.count, r.n_generations, strict=True)
-            got = {tuple(t): (int(c), int(h)) for t, c, h in rows}
+    for k in (1, 3):
+        grams = g.ngrams({n: k for n in (1, 2, 3, 5)})
+        for n, (toks, cnt, docs) in grams.items():
+            count, holders = ngram_counts(nonempty, n)
+            got = {
+                tuple(t): (int(c), int(h)) for t, c, h in zip(toks.tolist(), cnt, docs, strict=True)
+            }
             want = {t: (count[t], holders[t]) for t in count if holders[t] >= k}
             assert got == want, (n, k)
+            assert toks.tolist() == sorted(toks.tolist())  # token order
+        queries = TokenBatch.from_rows(grams[2][0])
+        holders_of = [sorted({d for d, x in enumerate(nonempty) if _holds(x, t)})[:3]
+                      for t in grams[2][0].tolist()]  # fmt: skip
+        assert g.first_docs(queries, 3) == holders_of
+        ends = [sum(1 for x in nonempty for i in range(len(x) - 2) if x[i : i + 2] == t)
+                for t in grams[2][0].tolist()]  # fmt: skip
+        assert g.continued_count(queries).tolist() == ends
+
+
+def _holds(seq: list[int], t: list[int]) -> bool:
+    return any(seq[i : i + len(t)] == t for i in range(len(seq) - len(t) + 1))
 
 
 @pytest.mark.parametrize("shard_tokens", [None, 400])
