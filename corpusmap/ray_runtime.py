@@ -17,14 +17,17 @@ environments; every node must already have corpusmap and the same Python.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from corpusmap.errors import CorpusmapError, MissingDependencyError
 
 LOCAL = "local"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _import_ray(local: bool) -> Any:
@@ -88,3 +91,24 @@ def session(address: str, num_cpus: int | None = None) -> Iterator[Any]:
 def cluster_cpus(ray: Any) -> int:
     """CPUs the cluster offers now (at least 1)."""
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def one_session(fn: F) -> F:
+    """Hold one Ray session for the whole call of ``fn`` when its ``ray=`` is set.
+
+    A stage that runs several Ray steps (classify: scoring, then the pattern stage,
+    which builds an index; a build: shards, then MinHash) would otherwise start and
+    stop a local Ray for each (~3 s apiece); inside this session every step finds
+    Ray initialised and reuses it (``start``).
+    """
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        address = sig.bind_partial(*args, **kwargs).arguments.get("ray")
+        if address is None or _import_ray(address == LOCAL).is_initialized():
+            return fn(*args, **kwargs)
+        with session(address):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

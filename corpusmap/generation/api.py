@@ -36,6 +36,7 @@ from corpusmap.generation.store import GenerationStore, open_run
 from corpusmap.generation.transformers_backend import HFBackend
 from corpusmap.generation.vllm_backend import VLLMBackend, require_vllm
 from corpusmap.progress import progress_bar
+from corpusmap.ray_runtime import one_session
 
 Backend = HFBackend | VLLMBackend
 
@@ -90,6 +91,7 @@ def make_backend(
     return backend, tokenizer, facts
 
 
+@one_session
 def generate(
     model: str | os.PathLike[str],
     prompts: PromptsInput,

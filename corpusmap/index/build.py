@@ -50,6 +50,7 @@ from corpusmap.index.input_checks import describe, unique_inputs
 from corpusmap.index.publish import finished_shard, index_manifest, publish
 from corpusmap.index.sharding import DEFAULT_SHARD_TOKENS, resolve_sharding, write_shards
 from corpusmap.progress import progress_bar
+from corpusmap.ray_runtime import one_session
 from corpusmap.sources.discover import check_output_folder
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
@@ -116,6 +117,7 @@ def _resume(building: Path) -> list[dict[str, Any]]:
     return done
 
 
+@one_session
 def build_index(
     sources: Sources,
     out: str | os.PathLike,

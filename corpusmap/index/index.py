@@ -200,6 +200,12 @@ class Index:
         """Number of n-gram positions: Σ over documents of max(length - n + 1, 0)."""
         return int(np.maximum(self.doc_lengths - n + 1, 0).sum())
 
+    def shard_map(self) -> Any:
+        """Where the per-shard n-gram work runs (``ngram_shards.ShardMap``): here, in order."""
+        from corpusmap.index.ngram_shards import local_map
+
+        return local_map(self)
+
     def suffix_runs(self, cap: int, shard: int = 0) -> Any:
         """The distinct n-grams (n <= ``cap``) of one shard as suffix-array runs."""
         from corpusmap.index.ngram_runs import SuffixRuns

@@ -3,8 +3,10 @@
 Each query is a per-shard function ``fn(index, k, *args)`` (what a Ray task runs
 on a worker that opened the index by path) and a merge of the shards' answers on
 the caller. A ``ShardMap`` says where the per-shard calls run: ``local_map`` runs
-them in this process, one after the other; ``patterns.ray_patterns`` runs them
-as Ray tasks. Both give the same answers, since the merge is the same code.
+them in this process, one after the other (``Index.shard_map``);
+``patterns.ray_patterns`` runs them as Ray tasks; a Ray-served index
+(``ray_served.RayIndex.shard_map``) sends them to the actors holding the shards.
+All give the same answers, since the merge is the same code.
 
 Merges are exact because a document never spans two shards and shards hold
 ascending doc ids:
@@ -68,6 +70,11 @@ def local_map(ix: Index) -> ShardMap:
 
 
 def _nonempty(ix: Index) -> list[int]:
+    """Shard numbers with suffixes (by the manifest where it says: a Ray-served index
+    holds no shards in this process)."""
+    recs = ix.manifest["shards"]
+    if all("n_suffixes" in r for r in recs):
+        return [k for k, r in enumerate(recs) if int(r["n_suffixes"])]
     return [k for k, s in enumerate(ix.shards) if s.sa.shape[0]]
 
 
@@ -183,7 +190,8 @@ def _add(parts: list[np.ndarray], size: int) -> np.ndarray:
 
 
 def _map(ix: Index, map_shards: ShardMap | None) -> ShardMap:
-    return map_shards or local_map(ix)
+    """Where the per-shard calls run: as told, else where the index holds its shards."""
+    return map_shards or ix.shard_map()
 
 
 def _own(ix: Index, batch: TokenBatch) -> TokenBatch:

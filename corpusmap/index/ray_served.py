@@ -17,13 +17,15 @@ exactly as ``Index`` merges its own shards:
   ``limit`` hits, as ``Index`` does, so the same occurrences are chosen;
 * ``document`` and metadata go to the actor holding the document's shard;
 * the n-gram methods of the pattern classes (``continued_count``,
-  ``frequent_ngrams``, ``suffix_runs``) are fanned out and merged in ``ray_ngrams.py``.
+  ``frequent_ngrams``, ``ngrams``, ``first_docs``): ``Index``'s own code of
+  ``ngram_shards``, whose per-shard calls go to the actors (``shard_map``).
 
 An actor that dies (its node lost) is restarted by Ray, elsewhere if need be,
 and the calls in flight are retried (``max_restarts``/``max_task_retries``).
 Actors ask for no CPU, so they never block the tasks of a build or classify.
 
-What it leaves out: ``suffix_runs`` over several shards (refused locally too).
+What it leaves out: ``suffix_runs`` (the runs object lives where its shard is;
+the n-gram methods above cover what the pattern classes ask of it).
 """
 
 from __future__ import annotations
@@ -41,15 +43,6 @@ from corpusmap.index.index import Index
 from corpusmap.index.layout import positions
 from corpusmap.index.next_token import distribution, next_token_counts
 from corpusmap.index.query_batch import Queries
-from corpusmap.index.ray_ngrams import (
-    NGrams,
-    RunsHost,
-    ServedRuns,
-    check_one_shard,
-    merge_frequent_ngrams,
-    nonempty_shards,
-    shard_frequent_ngrams,
-)
 from corpusmap.tokenizer.batch import TokenBatch
 
 SHARD_MAP = "shard_map.json"
@@ -61,22 +54,14 @@ class ShardServer:
 
     def __init__(self, path: str, shard_ids: list[int]) -> None:
         self.ix, self.ids = _partial(path, shard_ids), shard_ids
-        self.host = RunsHost(self.ix)
+        self.local = {k: i for i, k in enumerate(shard_ids)}  # shard number -> place here
 
     def count(self, batch: TokenBatch) -> np.ndarray:
         return self.ix.count(batch)
 
-    def continued_count(self, batch: TokenBatch) -> np.ndarray:
-        return self.ix.continued_count(batch)
-
-    def nonempty_shards(self) -> int:
-        return nonempty_shards(self.ix)
-
-    def frequent_ngrams(self, c_min: dict[int, float], n_shards: int) -> list[NGrams]:
-        return shard_frequent_ngrams(self.ix, c_min, n_shards)
-
-    def runs(self, cap: int, name: str, args: tuple[Any, ...]) -> Any:
-        return self.host.call(cap, name, args)
+    def run_shards(self, fn: Any, shards: list[int], *args: Any) -> list[Any]:
+        """``fn(index, k, *args)`` of ``ngram_shards`` for each of ``shards`` held here."""
+        return [fn(self.ix, self.local[k], *args) for k in shards]
 
     def has_blocks(self) -> bool:
         return all(s.blocks.has_blocks for s in self.ix.shards)
@@ -177,7 +162,6 @@ class RayIndex(Index):
         server = rt.remote(ShardServer)
         self._actors: list[Any] = []
         self._owner: dict[int, int] = {}
-        self._nonempty: int | None = None
         for node, ks in _groups(self, per):
             opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": -1, "max_task_retries": -1}
             if node in nodes:  # on the node that holds the shards; elsewhere if it is lost
@@ -292,19 +276,35 @@ class RayIndex(Index):
         arrays = [per_shard[k] for k in sorted(per_shard)] or [np.zeros(0, np.int64)]
         return np.concatenate(arrays).astype(np.int64)
 
-    # ---- n-grams (the pattern classes; see ray_ngrams.py) --------------------------
-    def continued_count(self, q: Queries) -> np.ndarray:
-        batch, _ = self._batch(q)
-        return np.asarray(np.sum(self._all("continued_count", batch), axis=0), dtype=np.int64)
+    # ---- n-grams (the pattern classes) ------------------------------------------------
+    def shard_map(self) -> Any:
+        """Per-shard n-gram work (``ngram_shards``) sent to the actors holding the shards.
 
-    def frequent_ngrams(self, c_min: dict[int, float]) -> dict[int, np.ndarray]:
-        if self._nonempty is None:
-            self._nonempty = int(sum(self._all("nonempty_shards")))
-        return merge_frequent_ngrams(self._all("frequent_ngrams", c_min, self._nonempty), c_min)
+        ``continued_count``, ``frequent_ngrams``, ``ngrams`` and ``first_docs`` are
+        ``Index``'s own, merging these answers as a local index merges its shards.
+        """
+        rt = self._ray
 
-    def suffix_runs(self, cap: int) -> Any:
-        check_one_shard(self.path, len(self.manifest["shards"]))
-        return ServedRuns(self._ray, self._actors[self._owner[0]], cap)
+        def run(fn: Any, shards: list[int], args: tuple[Any, ...]) -> list[Any]:
+            refs = [rt.put(a) for a in args]  # shipped once, read by every actor
+            by_actor: dict[int, list[int]] = {}
+            for k in shards:
+                by_actor.setdefault(self._owner[k], []).append(k)
+            calls = {
+                a: self._actors[a].run_shards.remote(fn, ks, *refs) for a, ks in by_actor.items()
+            }
+            answers: dict[int, Any] = {}
+            for a, part in zip(calls, rt.get(list(calls.values())), strict=True):
+                answers.update(zip(by_actor[a], part, strict=True))
+            return [answers[k] for k in shards]
+
+        return run
+
+    def suffix_runs(self, cap: int, shard: int = 0) -> Any:
+        raise CorpusmapError(
+            f"{self.path}: suffix runs stay in the actors of a Ray-served index; ask "
+            "ngrams/frequent_ngrams/first_docs, or open_index(path) without ray"
+        )
 
     def info(self) -> dict[str, Any]:
         info = summary(self.path, self.manifest)

@@ -39,6 +39,7 @@ from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.patterns import classify_patterns
 from corpusmap.patterns.run import check_pattern_inputs, encode_generations
 from corpusmap.progress import progress_bar
+from corpusmap.ray_runtime import one_session
 from corpusmap.sources.discover import check_output_folder
 from corpusmap.tokenizer.batch import TokenBatch
 
@@ -82,6 +83,7 @@ def _load_manifest(out: Path) -> dict[str, Any] | None:
         return None
 
 
+@one_session
 def classify(
     generations: str | os.PathLike | pa.Table,
     index: Index | str | os.PathLike,

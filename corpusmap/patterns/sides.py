@@ -3,8 +3,9 @@
 The pattern classes count on two sides, the corpus T and the generations G. Both
 are ``Side`` objects: the n-gram queries of ``index.ngram_shards`` (counts,
 continued counts, frequent n-grams, n-gram runs, first documents) with a
-``ShardMap`` that runs each shard's part in this process (``local_map``) or as a
-Ray task (``ray_patterns.ray_map``); everything else (tokenizer, opportunities,
+``ShardMap`` that runs each shard's part in this process (``local_map``), as a
+Ray task (``ray_patterns.ray_map``), or in the actors of a Ray-served index
+(``RayIndex.shard_map``); everything else (tokenizer, opportunities,
 ``ntd``, ``locate_docs``, documents) is the index's own. The answers are the
 same either way: the merge of the shards' parts is the same code.
 
@@ -28,7 +29,7 @@ class Side:
 
     def __init__(self, index: Index, map_shards: NS.ShardMap | None = None) -> None:
         self.index = index
-        self.map_shards = map_shards or NS.local_map(index)
+        self.map_shards = map_shards or index.shard_map()
 
     def __getattr__(self, name: str) -> Any:  # tokenizer, spec, opportunities, ntd, ...
         return getattr(self.index, name)
