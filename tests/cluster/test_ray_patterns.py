@@ -84,3 +84,47 @@ def test_ray_patterns_match_local(ray_local, tmp_path, monkeypatch) -> None:
         json.loads((again / "manifest.json").read_text())["patterns"]["classes"] == first["classes"]
     )
     assert _tables(again) == expected
+
+
+def test_ray_patterns_survive_losing_a_node(ray_cluster, tmp_path) -> None:
+    """A worker node removed once the pattern stage has started: its tasks (G's shards,
+    per-shard n-gram work) rerun elsewhere and the tables equal a local run's."""
+    import threading
+    import time
+
+    from corpusmap.patterns.steps import FOLDER, STATE
+
+    cluster, workers = ray_cluster
+    src = write_corpus(tmp_path / "src", docs=300)
+    ix = build_index([str(src)], tmp_path / "ix", tokenizer="words", shard_tokens=3_000, workers=1)
+    dump = _dump(tmp_path / "g.jsonl", src, 300)
+    opts = {"min_generations": 2, "support": 3, "top_k": 0, "corpus_sample": 1000}
+    kw = {"shard_rows": 300, "min_span": 3}
+    expected = _tables_patterns(classify(dump, ix, tmp_path / "local", pattern_options=opts, **kw))
+    assert len(expected) > 100
+    out, errors = tmp_path / "ray", list[BaseException]()
+
+    def run() -> None:
+        try:
+            classify(dump, ix, out, ray=cluster.address, **kw,
+                     pattern_options={**opts, "g_shard_tokens": 1_500})  # fmt: skip
+        except BaseException as exc:  # handed to the test thread
+            errors.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.time() + 180
+    while time.time() < deadline and not (out / FOLDER / STATE).is_file():
+        time.sleep(0.02)
+    assert (out / FOLDER / STATE).is_file(), "the pattern stage did not start in time"
+    cluster.remove_node(workers[1])
+    done_then = set(json.loads((out / FOLDER / STATE).read_text())["done"])
+    t.join(timeout=300)
+    assert not errors, errors
+    assert "patterns" not in done_then  # the node went while the stage still had work
+    assert len(open_index(out / "generations_index").shards) > 2
+    assert _tables_patterns(out) == expected
+
+
+def _tables_patterns(out: Path) -> list[dict]:
+    return pq.read_table(out / "patterns" / "part-00000.parquet").to_pylist()
