@@ -62,6 +62,7 @@ def timed_build(src: Path, out: Path, **kw) -> dict:
         "bytes_on_disk": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()),
         "sums": [s["files"] for s in m["shards"]],
         "sharding": m.get("sharding"),
+        "phases": m.get("build_phases"),
     }
 
 

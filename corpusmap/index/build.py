@@ -146,8 +146,8 @@ def build_index(
         text_field / id_field: record fields holding the text and an optional id.
         lines: plain-text files hold one document per line.
         shard_tokens: tokens per shard, counting one separator per document (a shard
-            closes at the first document that reaches it). Default: one shard per
-            core for corpora of 4M tokens or more, at most 2^28 tokens each.
+            closes at the first document that reaches it). Default: cores + 1 shards
+            (on Ray: one per CPU) for corpora of 4M tokens or more, at most 2^28 each.
         workers: processes for encoding and sorting (default: all cores).
         on_error: ``raise`` on bad records, or ``skip`` and count them.
         token_dtype / eod_id: for pre-tokenized inputs.
@@ -220,17 +220,21 @@ def build_index(
         ) from exc
     tok = _prepare_tokenizer(tokenizer, building, iter_documents(srcs, ReadStats(), **read_args))
     width = width_for(tok.spec.vocab_size)
+    phases: dict[str, float] = {}  # seconds of each stage, kept in the manifest
     if ray is not None:
         from corpusmap import ray_runtime
         from corpusmap.index.ray_build import write_shards_on_ray
 
+        t_ray = time.perf_counter()
         with ray_runtime.session(ray) as rt:
-            sharding = resolve_sharding(
-                building, shard_tokens, srcs, tok, read_args, ray_runtime.cluster_cpus(rt)
-            )
+            phases["ray_start"] = round(time.perf_counter() - t_ray, 3)
+            cpus = ray_runtime.cluster_cpus(rt)
+            sharding = resolve_sharding(building, shard_tokens, srcs, tok, read_args, cpus, True)
             records, stats = write_shards_on_ray(
-                rt, srcs, read_args, tok, width, building, sharding["shard_tokens"]
+                rt, srcs, read_args, tok, width, building, sharding["shard_tokens"], phases
             )
+            t_ray = time.perf_counter()
+        phases["ray_stop"] = round(time.perf_counter() - t_ray, 3)
     else:
         sharding = resolve_sharding(building, shard_tokens, srcs, tok, read_args, workers)
         done = _resume(building)
@@ -242,7 +246,7 @@ def build_index(
             print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
         try:
             records = write_shards(
-                docs, tok, width, building, sharding["shard_tokens"], workers, done
+                docs, tok, width, building, sharding["shard_tokens"], workers, done, phases
             )
         except NoDocumentsError:
             raise NoDocumentsError(
@@ -256,5 +260,6 @@ def build_index(
         build_minhash(building, tok, width, records, workers=workers)
     manifest = index_manifest(tok, width, records, building, params, plan, stats, t0)
     manifest["sharding"] = sharding
+    manifest["build_phases"] = phases
     publish(building, out, manifest)
     return out
