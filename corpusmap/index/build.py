@@ -2,7 +2,7 @@
 
 Stages, streaming, in order: read documents (``corpusmap.sources``), encode them
 in worker processes (``tokenizer.parallel``), append them to the current shard
-(``writer``), and when a shard is full hand it to a process pool that sorts its
+(``writer``), and when a shard is full hand it to a thread pool that sorts its
 suffix array and checksums it (``finish``) while reading goes on. Everything is
 written under ``.NAME.building``; the manifest is written last and the folder is
 renamed into place (``finish.publish``), so a killed build never leaves anything
@@ -148,7 +148,7 @@ def build_index(
         shard_tokens: tokens per shard, counting one separator per document (a shard
             closes at the first document that reaches it). Default: cores + 1 shards
             (on Ray: one per CPU) for corpora of 4M tokens or more, at most 2^28 each.
-        workers: processes for encoding and sorting (default: all cores).
+        workers: processes for encoding, threads for sorting (default: all cores).
         on_error: ``raise`` on bad records, or ``skip`` and count them.
         token_dtype / eod_id: for pre-tokenized inputs.
         minhash: also build the MinHash near-duplicate index.

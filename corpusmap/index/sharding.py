@@ -2,15 +2,17 @@
 
 ``write_shards`` is the middle of ``build_index``: documents are grouped into
 batches, encoded (``tokenizer.parallel``), appended to the current shard
-(``writer``), and each full shard goes to a process pool that sorts its suffix
-array and checksums it (``finish``) while reading goes on. The last shard is sorted
-in this process, so a one-shard build never starts a second interpreter.
+(``writer``), and each full shard goes to a thread pool that sorts its suffix
+array and checksums it (``finish``) while reading goes on: libdivsufsort, the
+compaction and sha256 run without the GIL, and threads cost no interpreter start
+or imports (a process each cost ~0.5 s of a core). The last shard is sorted in
+the calling thread once reading ends.
 
 The cut rule (a shard closes at the first document that reaches ``shard_tokens``,
 or before one that would pass the 32-bit limit) is also written out as
-``plan_cuts``, for builds whose driver plans every shard before any is written
-(``ray_build``); both give the same shards. ``default_shard_tokens`` is the rule
-used without ``--shard-tokens``.
+``CutPlanner``, for builds whose driver plans shards before writing them
+(``ray_build``); both give the same shards. ``default_parts`` and
+``default_shard_tokens`` are the rule used without ``--shard-tokens``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from multiprocessing import get_context
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import numpy as np
 from corpusmap.errors import InputError, NoDocumentsError
 from corpusmap.index.format import MAX_SHARD_BYTES, shard_name
 from corpusmap.index.publish import finish_shard
+from corpusmap.index.sort import omp_threads
 from corpusmap.index.writer import ShardWriter
 from corpusmap.progress import progress_bar
 from corpusmap.sources.document import Document
@@ -149,19 +151,6 @@ class _InlineExecutor(Executor):
         return fut
 
 
-def _sort_worker(threads: int) -> None:
-    """Pool worker start: libdivsufsort's OpenMP threads, and the sort's imports.
-
-    Several sorts run at once, one per worker: each with as many OpenMP threads as
-    cores would oversubscribe the cores (set before libgomp loads, i.e. before the
-    first import of pydivsufsort).
-    """
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    import pydivsufsort  # noqa: F401
-
-    import corpusmap.index.publish  # noqa: F401
-
-
 def resolve_sharding(
     building: Path,
     shard_tokens: int | None,
@@ -203,7 +192,7 @@ def write_shards(
     done: list[dict[str, Any]],
     phases: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
-    """Stream documents into shards, sorting finished shards in a process pool.
+    """Stream documents into shards, sorting finished shards in a thread pool.
 
     ``phases`` receives the seconds until every document was read and written
     (``read``) and from then until every shard was sorted (``sorts_after_read``).
@@ -214,22 +203,15 @@ def write_shards(
     next_doc = sum(r["n_docs"] for r in done)
     writer: ShardWriter | None = None
     pool: Executor = _InlineExecutor()
-    if workers > 1:
+    if workers > 1:  # threads: the sort, its compaction and sha256 run without the GIL
         threads = max(1, (os.cpu_count() or 1) // workers)
-        ctx = get_context("spawn")
-        pool = ProcessPoolExecutor(workers, ctx, initializer=_sort_worker, initargs=(threads,))
-        for _ in range(workers):  # start the workers now: they import while reading goes on
-            pool.submit(int)
+        pool = ThreadPoolExecutor(workers, "corpusmap-sort", omp_threads, (threads,))
     with pool, progress_bar() as prog:
         read_task = prog.add_task("read + tokenize", total=None, unit="tok")
         sort_task = prog.add_task("sort shards", total=None, unit="shard")
 
         def close(w: ShardWriter, inline: bool = False) -> None:
-            """Finish a full shard in the pool; the last one here, while the pool works.
-
-            Sorting the last shard in this process means a one-shard build never
-            starts a second process (whose interpreter would add to peak memory).
-            """
+            """Finish a full shard in the pool; the last one here, while the pool works."""
             w.close()
             rec = {
                 "name": w.folder.name,

@@ -54,6 +54,23 @@ def _compact(sa: np.ndarray, be: np.ndarray, width: int, sep_byte: int) -> int:
     return kept
 
 
+def omp_threads(n: int) -> None:
+    """Give libdivsufsort ``n`` OpenMP threads for sorts started from the calling thread.
+
+    pydivsufsort's wheels bundle their own libgomp, which takes every core by default;
+    where several sorts run at once (one per pool thread) that oversubscribes the
+    cores. ``omp_set_num_threads`` is per calling thread. A build of pydivsufsort
+    without a bundled libgomp is left as it is.
+    """
+    import ctypes
+
+    import pydivsufsort
+
+    libs = Path(pydivsufsort.__file__).parent.parent / "pydivsufsort.libs"
+    for lib in sorted(libs.glob("libgomp*.so*")):
+        ctypes.CDLL(str(lib)).omp_set_num_threads(int(n))
+
+
 def build_suffix_array(tokens_path: Path, width: str, sa_path: Path) -> int:
     """Sort the suffixes of one shard's ``tokens.bin`` into ``sa.bin``.
 
