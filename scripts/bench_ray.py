@@ -2,7 +2,7 @@
 
 1. Ray's overhead: ``build_index(ray="local")`` vs the local build with the same
    ``--shard-tokens`` (same shard count, same files);
-2. default sharding (cores + 1 shards) vs the one-shard build of the same corpus;
+2. default sharding (2 x cores + 1 shards) vs the one-shard build of the same corpus;
 3. query fan-out: a ``count`` of one n-gram through ``open_index(ray="local")``
    (actors) vs the local ``Index``; and per-shard figures for the README's
    1T-token estimate (sort seconds per shard, bytes on disk per token).

@@ -51,7 +51,7 @@ def index() -> None:
     default=None,
     type=int,
     help="Tokens per shard, one separator per document included; a shard closes at the "
-    "first document that reaches it. Default: cores + 1 shards (on Ray: one per CPU) for "
+    "first document that reaches it. Default: 2 x cores + 1 shards (on Ray: one per CPU) for "
     f"corpora of 4M tokens or more, each at most {DEFAULT_SHARD_TOKENS:,} "
     "(`index info` shows the rule used).",
 )

@@ -146,8 +146,9 @@ def build_index(
         text_field / id_field: record fields holding the text and an optional id.
         lines: plain-text files hold one document per line.
         shard_tokens: tokens per shard, counting one separator per document (a shard
-            closes at the first document that reaches it). Default: cores + 1 shards
-            (on Ray: one per CPU) for corpora of 4M tokens or more, at most 2^28 each.
+            closes at the first document that reaches it). Default: 2 x cores + 1
+            shards (on Ray: one per CPU) for corpora of 4M tokens or more, at most 2^28
+            tokens each.
         workers: processes for encoding, threads for sorting (default: all cores).
         on_error: ``raise`` on bad records, or ``skip`` and count them.
         token_dtype / eod_id: for pre-tokenized inputs.

@@ -70,11 +70,12 @@ def test_planner_cuts_where_a_local_build_does(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("tokens", "cores", "on_ray", "n_shards"),
     [
-        (128_000_000, 2, False, 3),  # the benchmark's corpus on this machine
+        (128_000_000, 2, False, 5),  # the benchmark's corpus on this machine
         (128_000_000, 2, True, 2),
-        (10**9, 32, False, 33),
+        (10**9, 32, False, 64),  # 65 parts of 15.4M, rounded up to 15 x 2^20 tokens
         (10**9, 32, True, 32),
-        (10**10, 32, False, 38),  # past 2^28 tokens per shard: more shards
+        (10**10, 32, False, 65),
+        (10**11, 32, False, 373),  # past 2^28 tokens per shard: more shards
         (3_000_000, 8, False, 1),  # below 4M tokens: one shard
         (128_000_000, 1, False, 1),
     ],
@@ -84,7 +85,7 @@ def test_default_rule_gives_the_stated_shard_counts(tokens, cores, on_ray, n_sha
     per_shard = default_shard_tokens(tokens, parts)
     assert per_shard % (1 << 20) == 0 and per_shard <= DEFAULT_SHARD_TOKENS
     assert -(-tokens // per_shard) == n_shards
-    assert ("cores + 1" in words) == (cores > 1 and not on_ray)
+    assert ("2 x cores + 1" in words) == (cores > 1 and not on_ray)
 
 
 def test_default_build_reports_its_rule(tmp_path, monkeypatch) -> None:
@@ -95,8 +96,8 @@ def test_default_build_reports_its_rule(tmp_path, monkeypatch) -> None:
     ix = build_from_docs(tmp_path, docs, vocab=100, workers=2)
     m = json.loads((ix / "manifest.json").read_text())
     rule = m["sharding"]
-    assert rule["cores"] == 2 and rule["parts"] == 3 and "cores + 1" in rule["rule"]
-    assert rule["shard_tokens"] == default_shard_tokens(rule["estimated_tokens"], 3)
+    assert rule["cores"] == 2 and rule["parts"] == 5 and "2 x cores + 1" in rule["rule"]
+    assert rule["shard_tokens"] == default_shard_tokens(rule["estimated_tokens"], 5)
     assert [(s["first_doc_id"], s["n_docs"]) for s in m["shards"]] == plan_cuts(
         np.asarray([len(d) for d in docs]), "u8", rule["shard_tokens"]
     )
