@@ -26,6 +26,7 @@ class InputError(CorpusmapError):
         self, path: str, message: str, line: int | None = None, column: int | None = None
     ) -> None:
         self.path = str(path)
+        self.message = message
         self.line = line
         self.column = column
         where = self.path
@@ -34,6 +35,10 @@ class InputError(CorpusmapError):
             if column is not None:
                 where += f":{column}"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple:
+        """Pickled with its own arguments (a Ray task hands it back to the driver)."""
+        return (type(self), (self.path, self.message, self.line, self.column))
 
 
 class NoDocumentsError(CorpusmapError):

@@ -2,14 +2,17 @@
 
 1. Ray's overhead: ``build_index(ray="local")`` vs the local build with the same
    ``--shard-tokens`` (same shard count, same files);
-2. default sharding (one shard per core) vs the one-shard build of the same corpus;
+2. default sharding (2 x cores + 1 shards) vs the one-shard build of the same corpus;
 3. query fan-out: a ``count`` of one n-gram through ``open_index(ray="local")``
    (actors) vs the local ``Index``; and per-shard figures for the README's
    1T-token estimate (sort seconds per shard, bytes on disk per token).
 
 Usage: python scripts/bench_ray.py [--tokens 128000000] [--shard-tokens 64000000]
-Prints one JSON object. The corpus is random words (bytes tokenizer) written as
-JSONL under --work (default a temp folder), removed afterwards.
+Prints one JSON object; each build's ``phases`` (from the manifest's ``build_phases``)
+splits its seconds: ``read`` (until every document was read; a local build sorts
+full shards meanwhile), then ``sorts_after_read`` (local) or ``shards_after_read``
+(Ray), and Ray's ``ray_start`` / ``ray_stop``. The corpus is random words (bytes
+tokenizer) written as JSONL under --work (default a temp folder), removed afterwards.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def timed_build(src: Path, out: Path, **kw) -> dict:
         "bytes_on_disk": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()),
         "sums": [s["files"] for s in m["shards"]],
         "sharding": m.get("sharding"),
+        "phases": m.get("build_phases"),
     }
 
 

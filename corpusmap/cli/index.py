@@ -51,8 +51,9 @@ def index() -> None:
     default=None,
     type=int,
     help="Tokens per shard, one separator per document included; a shard closes at the "
-    f"first document that reaches it. Default: one shard per core for corpora of 4M tokens "
-    f"or more, each at most {DEFAULT_SHARD_TOKENS:,} (`index info` shows the rule used).",
+    "first document that reaches it. Default: 2 x cores + 1 shards (on Ray: one per CPU) for "
+    f"corpora of 4M tokens or more, each at most {DEFAULT_SHARD_TOKENS:,} "
+    "(`index info` shows the rule used).",
 )
 @click.option("--workers", default=None, type=int, help="Processes (default: all cores).")
 @click.option(

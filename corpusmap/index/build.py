@@ -2,7 +2,7 @@
 
 Stages, streaming, in order: read documents (``corpusmap.sources``), encode them
 in worker processes (``tokenizer.parallel``), append them to the current shard
-(``writer``), and when a shard is full hand it to a process pool that sorts its
+(``writer``), and when a shard is full hand it to a thread pool that sorts its
 suffix array and checksums it (``finish``) while reading goes on. Everything is
 written under ``.NAME.building``; the manifest is written last and the folder is
 renamed into place (``finish.publish``), so a killed build never leaves anything
@@ -50,7 +50,6 @@ from corpusmap.index.input_checks import describe, unique_inputs
 from corpusmap.index.publish import finished_shard, index_manifest, publish
 from corpusmap.index.sharding import DEFAULT_SHARD_TOKENS, resolve_sharding, write_shards
 from corpusmap.progress import progress_bar
-from corpusmap.ray_runtime import one_session
 from corpusmap.sources.discover import check_output_folder
 from corpusmap.sources.document import Document, ReadStats
 from corpusmap.tokenizer import Tokenizer, resolve_tokenizer, save_to_index
@@ -117,7 +116,15 @@ def _resume(building: Path) -> list[dict[str, Any]]:
     return done
 
 
-@one_session
+def _minhash(
+    building: Path, tok: Tokenizer, width: str, records: list[dict[str, Any]], workers: int,
+    ray: str | None,
+) -> None:  # fmt: skip
+    from corpusmap.index.minhash.build import build_minhash
+
+    build_minhash(building, tok, width, records, workers=workers, ray=ray)
+
+
 def build_index(
     sources: Sources,
     out: str | os.PathLike,
@@ -148,9 +155,10 @@ def build_index(
         text_field / id_field: record fields holding the text and an optional id.
         lines: plain-text files hold one document per line.
         shard_tokens: tokens per shard, counting one separator per document (a shard
-            closes at the first document that reaches it). Default: one shard per
-            core for corpora of 4M tokens or more, at most 2^28 tokens each.
-        workers: processes for encoding and sorting (default: all cores).
+            closes at the first document that reaches it). Default: 2 x cores + 1
+            shards (on Ray: one per CPU) for corpora of 4M tokens or more, at most 2^28
+            tokens each.
+        workers: processes for encoding, threads for sorting (default: all cores).
         on_error: ``raise`` on bad records, or ``skip`` and count them.
         token_dtype / eod_id: for pre-tokenized inputs.
         minhash: also build the MinHash near-duplicate index.
@@ -222,17 +230,23 @@ def build_index(
         ) from exc
     tok = _prepare_tokenizer(tokenizer, building, iter_documents(srcs, ReadStats(), **read_args))
     width = width_for(tok.spec.vocab_size)
+    phases: dict[str, float] = {}  # seconds of each stage, kept in the manifest
     if ray is not None:
         from corpusmap import ray_runtime
         from corpusmap.index.ray_build import write_shards_on_ray
 
+        t_ray = time.perf_counter()
         with ray_runtime.session(ray) as rt:
-            sharding = resolve_sharding(
-                building, shard_tokens, srcs, tok, read_args, ray_runtime.cluster_cpus(rt)
-            )
+            phases["ray_start"] = round(time.perf_counter() - t_ray, 3)
+            cpus = ray_runtime.cluster_cpus(rt)
+            sharding = resolve_sharding(building, shard_tokens, srcs, tok, read_args, cpus, True)
             records, stats = write_shards_on_ray(
-                rt, srcs, read_args, tok, width, building, sharding["shard_tokens"]
+                rt, srcs, read_args, tok, width, building, sharding["shard_tokens"], phases
             )
+            if minhash:  # in the same session: a local Ray is started once per build
+                _minhash(building, tok, width, records, workers, ray)
+            t_ray = time.perf_counter()
+        phases["ray_stop"] = round(time.perf_counter() - t_ray, 3)
     else:
         sharding = resolve_sharding(building, shard_tokens, srcs, tok, read_args, workers)
         done = _resume(building)
@@ -244,7 +258,7 @@ def build_index(
             print(f"{out}: resuming; {len(done)} finished shard(s) kept ({skipped} documents)")
         try:
             records = write_shards(
-                docs, tok, width, building, sharding["shard_tokens"], workers, done
+                docs, tok, width, building, sharding["shard_tokens"], workers, done, phases
             )
         except NoDocumentsError:
             raise NoDocumentsError(
@@ -252,11 +266,10 @@ def build_index(
                 f"and {stats.errors_skipped} bad records skipped); check the paths and "
                 "--text-field / --lines"
             ) from None
-    if minhash:
-        from corpusmap.index.minhash.build import build_minhash
-
-        build_minhash(building, tok, width, records, workers=workers, ray=ray)
+        if minhash:
+            _minhash(building, tok, width, records, workers, None)
     manifest = index_manifest(tok, width, records, building, params, plan, stats, t0)
     manifest["sharding"] = sharding
+    manifest["build_phases"] = phases
     publish(building, out, manifest)
     return out

@@ -11,9 +11,10 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
-from corpusmap.errors import MissingDependencyError
+from corpusmap.errors import InputError, MissingDependencyError
 from corpusmap.index.build import build_index
 from corpusmap.index.verify import verify_index
 from tests.cluster.corpus import shard_sums, write_corpus
@@ -66,6 +67,29 @@ def test_ray_build_resumes_finished_shards(ray_local, tmp_path) -> None:
     build_index([str(src)], out, ray="local", **kw)
     assert shard_sums(out) == shard_sums(ref)
     assert (out / "shard-000" / "shard.json").stat().st_mtime_ns == kept
+
+
+def test_ray_build_of_token_ids_matches_local(ray_local, tmp_path) -> None:
+    """Pre-tokenized u16 input: the read tasks keep ids in the index width, files equal."""
+    rng = np.random.default_rng(0)
+    stream = rng.integers(0, 60_000, size=30_000).astype(np.uint16)
+    stream[rng.integers(0, stream.size, size=300)] = 65535  # document ends
+    for i, part in enumerate(np.array_split(stream, 3)):
+        part.tofile(tmp_path / f"t{i}.u16")
+    srcs = [str(tmp_path / f"t{i}.u16") for i in range(3)]
+    kw = {"tokenizer": "ids:60000", "eod_id": 65535, "shard_tokens": 7_000, "minhash": False}
+    local = build_index(srcs, tmp_path / "local", workers=1, **kw)
+    on_ray = build_index(srcs, tmp_path / "ray", ray="local", **kw)
+    assert len(shard_sums(local)) > 3
+    assert shard_sums(on_ray) == shard_sums(local)
+
+
+def test_ray_build_reports_a_reserved_id_as_local_does(ray_local, tmp_path) -> None:
+    np.array([1, 2, 65534, 65535, 3, 65535], dtype=np.uint16).tofile(tmp_path / "t.u16")
+    kw = {"tokenizer": "ids:60000", "eod_id": 65535, "minhash": False}
+    with pytest.raises(InputError, match=r"t\.u16:1: token id 65534"):
+        build_index(tmp_path / "t.u16", tmp_path / "idx", ray="local", **kw)
+    assert not (tmp_path / "idx").exists()
 
 
 def test_missing_ray_gives_install_hint(tmp_path, monkeypatch) -> None:
