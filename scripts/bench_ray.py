@@ -1,8 +1,10 @@
 """Measure corpusmap on Ray against local runs, on one machine.
 
 1. Ray's overhead: ``build_index(ray="local")`` vs the local build with the same
-   ``--shard-tokens`` (same shard count, same files);
-2. default sharding (2 x cores + 1 shards) vs the one-shard build of the same corpus;
+   ``--shard-tokens`` (same shard count, same files), with Ray's start timed (what
+   ``--ray local`` costs) and with Ray already running (what joining a cluster costs);
+2. default sharding (2 x cores + 1 shards) vs the one-shard build of the same corpus,
+   and what its extra shards cost a batched ``count`` of 20,000 8-grams;
 3. query fan-out: a ``count`` of one n-gram through ``open_index(ray="local")``
    (actors) vs the local ``Index``; and per-shard figures for the README's
    1T-token estimate (sort seconds per shard, bytes on disk per token).
@@ -80,6 +82,24 @@ def query_latency(ix: Index, n: int = 50) -> float:
     return (time.perf_counter() - t0) / n * 1e3
 
 
+def batch_count_us(ix: Index, n: int = 20_000) -> float:
+    """Microseconds per query of one batched ``count`` of ``n`` 8-token n-grams (best of 3)."""
+    rng = random.Random(2)
+    docs = [ix.document_tokens(rng.randrange(ix.n_docs)) for _ in range(200)]
+    queries = []
+    for _ in range(n):
+        d = docs[rng.randrange(len(docs))]
+        i = rng.randrange(max(1, len(d) - 8))
+        queries.append(d[i : i + 8].tolist())
+    ix.count(queries[:100])  # warm up
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        ix.count(queries)
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e6
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokens", type=int, default=128_000_000)
@@ -98,17 +118,29 @@ def main() -> None:
             res["ray_same_shards"]["seconds"] / res["local_same_shards"]["seconds"], 3
         )
         res["identical_files"] = res["ray_same_shards"]["sums"] == res["local_same_shards"]["sums"]
+        # what a cluster user gets (--ray auto joins a running Ray): the start is not timed
+        from corpusmap import ray_runtime
+
+        with ray_runtime.session("local"):
+            res["ray_warm_same_shards"] = timed_build(src, work / "ray_warm", ray="local", **same)
+        res["ray_warm_over_local"] = round(
+            res["ray_warm_same_shards"]["seconds"] / res["local_same_shards"]["seconds"], 3
+        )
         res["one_shard"] = timed_build(src, work / "one", shard_tokens=1 << 28)
         res["default_sharding"] = timed_build(src, work / "default")
         res["default_speedup"] = round(
             res["one_shard"]["seconds"] / res["default_sharding"]["seconds"], 3
         )
+        res["count_us_batched_one_shard"] = round(batch_count_us(Index(work / "one")), 3)
+        res["count_us_batched_default"] = round(batch_count_us(Index(work / "default")), 3)
         local = Index(work / "local")
         served = open_index(work / "local", ray="local")
         res["count_ms_local"] = round(query_latency(local), 3)
         res["count_ms_ray_served"] = round(query_latency(served), 3)
         served.close()  # type: ignore[attr-defined]
-        for key in ("local_same_shards", "ray_same_shards", "one_shard", "default_sharding"):
+        keys = ("local_same_shards", "ray_same_shards", "ray_warm_same_shards", "one_shard",
+                "default_sharding")  # fmt: skip
+        for key in keys:
             res[key].pop("sums")
     finally:
         shutil.rmtree(work, ignore_errors=True)
