@@ -30,7 +30,6 @@ the n-gram methods above cover what the pattern classes ask of it).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -43,9 +42,9 @@ from corpusmap.index.index import Index
 from corpusmap.index.layout import positions
 from corpusmap.index.next_token import distribution, next_token_counts
 from corpusmap.index.query_batch import Queries
+from corpusmap.index.ray_placement import actor_groups, partial_index
 from corpusmap.tokenizer.batch import TokenBatch
 
-SHARD_MAP = "shard_map.json"
 _Hits = list[tuple[int, np.ndarray, list[dict[str, Any]]]]  # (shard, doc ids, rows)
 
 
@@ -53,7 +52,7 @@ class ShardServer:
     """Some shards of one index, memory-mapped in an actor (see module docstring)."""
 
     def __init__(self, path: str, shard_ids: list[int]) -> None:
-        self.ix, self.ids = _partial(path, shard_ids), shard_ids
+        self.ix, self.ids = partial_index(path, shard_ids), shard_ids
         self.local = {k: i for i, k in enumerate(shard_ids)}  # shard number -> place here
 
     def count(self, batch: TokenBatch) -> np.ndarray:
@@ -104,42 +103,6 @@ class ShardServer:
         return {k: s.docs.column("length").to_numpy() for k, s in shards}
 
 
-def _partial(path: str, shard_ids: list[int]) -> Index:
-    """An ``Index`` over some of the shards of ``path``, keeping global doc ids."""
-    ix = Index.__new__(Index)
-    ix._open_shards = lambda: None  # type: ignore[method-assign]
-    Index.__init__(ix, path)
-    from corpusmap.index.integrity import check_index_files
-    from corpusmap.index.shard import Shard
-
-    recs = [ix.manifest["shards"][k] for k in shard_ids]
-    check_index_files(ix.path, dict(ix.manifest, shards=recs))  # only the shards held here
-    ix.shards = [Shard(ix.path / r["name"], r, ix.width) for r in recs]
-    ix._first_ids = np.array([s.first_doc_id for s in ix.shards], dtype=np.int64)
-    n_docs = sum(int(r["n_docs"]) for r in ix.manifest["shards"])
-    ix.manifest = dict(ix.manifest, n_docs=n_docs)
-    return ix
-
-
-def _groups(ix: Index, shards_per_actor: int) -> list[tuple[str | None, list[int]]]:
-    """``(node address or None, shard numbers)`` of every actor, from the shard map."""
-    path = ix.path / SHARD_MAP
-    where: dict[str, str] = {}
-    if path.is_file():
-        try:
-            where = dict(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError as exc:
-            raise CorpusmapError(f"{path}: not valid JSON ({exc}); fix or delete it") from exc
-    by_node: dict[str | None, list[int]] = {}
-    for k, rec in enumerate(ix.manifest["shards"]):
-        by_node.setdefault(where.get(rec["name"]), []).append(k)
-    return [
-        (node, ks[i : i + shards_per_actor])
-        for node, ks in by_node.items()
-        for i in range(0, len(ks), shards_per_actor)
-    ]
-
-
 class RayIndex(Index):
     """``Index`` with the same methods, its shards served by Ray actors (module docstring)."""
 
@@ -162,7 +125,7 @@ class RayIndex(Index):
         server = rt.remote(ShardServer)
         self._actors: list[Any] = []
         self._owner: dict[int, int] = {}
-        for node, ks in _groups(self, per):
+        for node, ks in actor_groups(self, per):
             opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": -1, "max_task_retries": -1}
             if node in nodes:  # on the node that holds the shards; elsewhere if it is lost
                 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
