@@ -46,3 +46,18 @@ def open_index(
 
         attach_minhash(ix, minhash)
     return ix
+
+
+_worker_indexes: dict[tuple[str, str], Index] = {}
+
+
+def worker_index(path: str, fingerprint: str) -> Index:
+    """The index at ``path``, opened once per process (a Ray worker runs many tasks).
+
+    ``fingerprint`` (the manifest's ``corpus_fingerprint``) keys the cache, so an
+    index rebuilt at the same path between calls is opened afresh.
+    """
+    key = (path, fingerprint)
+    if key not in _worker_indexes:
+        _worker_indexes[key] = Index(path)
+    return _worker_indexes[key]

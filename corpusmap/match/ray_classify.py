@@ -25,19 +25,11 @@ from typing import Any
 import pyarrow as pa
 
 from corpusmap.index.index import Index
+from corpusmap.index.opening import worker_index
 from corpusmap.match.score import MatchParams, score_shard
 from corpusmap.tokenizer.batch import TokenBatch
 
 _TASK_RETRIES = 4
-_open: dict[tuple[str, str], Index] = {}
-
-
-def _index(path: str, fingerprint: str) -> Index:
-    """The index at ``path``, opened once per worker process."""
-    key = (path, fingerprint)
-    if key not in _open:
-        _open[key] = Index(path)
-    return _open[key]
 
 
 def score_part(
@@ -52,7 +44,7 @@ def score_part(
     """Score one shard and write its parts (a task); returns the part name."""
     from corpusmap.match.run import write_part
 
-    ix = _index(index_path, fingerprint)
+    ix = worker_index(index_path, fingerprint)
     for name, result in score_shard(ix, rows, batches, params).items():
         if result is not None and result.num_rows:
             write_part(Path(out) / name, part, result)

@@ -39,22 +39,14 @@ from typing import Any
 
 from corpusmap.index import ngram_shards as NS
 from corpusmap.index.index import Index
+from corpusmap.index.opening import worker_index
 
 _TASK_RETRIES = 4
-_open: dict[tuple[str, str], Index] = {}
-
-
-def _index(path: str, fingerprint: str) -> Index:
-    """The index at ``path``, opened once per worker process."""
-    key = (path, fingerprint)
-    if key not in _open:
-        _open[key] = Index(path)
-    return _open[key]
 
 
 def run_shard(path: str, fingerprint: str, fn: Callable[..., Any], k: int, *args: Any) -> Any:
     """``fn(index, k, *args)`` on a worker (a task)."""
-    return fn(_index(path, fingerprint), k, *args)
+    return fn(worker_index(path, fingerprint), k, *args)
 
 
 def ray_map(ray: Any, ix: Index) -> NS.ShardMap | None:
