@@ -20,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,19 @@ def test_ray_generate_survives_losing_a_node(ray_cluster, tiny_model, tmp_path) 
     _check_store(out, expected)
 
 
+@contextmanager
+def _ray_with_gpus(gpus: int) -> Iterator[None]:
+    """A local Ray told it has ``gpus`` GPUs (Ray schedules by the resource), shut after."""
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(address="local", num_cpus=2, num_gpus=gpus, include_dashboard=False,
+             log_to_driver=False, _node_ip_address="127.0.0.1")  # fmt: skip
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
 def test_ray_hf_on_gpus_uses_one_replica_per_gpu(tiny_model, tmp_path, monkeypatch) -> None:
     """``--engine hf`` on a cluster with GPUs: replica actors (a reused task worker could
     keep its model on an earlier task's GPU); rows equal a local run's."""
@@ -98,15 +113,9 @@ def test_ray_hf_on_gpus_uses_one_replica_per_gpu(tiny_model, tmp_path, monkeypat
         ray_generate, "_on_replicas", lambda *a: used.append("replicas") or on_replicas(*a)
     )
     monkeypatch.setattr(ray_generate, "_on_tasks", lambda *a: used.append("tasks") or on_tasks(*a))
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(address="local", num_cpus=2, num_gpus=2, include_dashboard=False,
-             log_to_driver=False, _node_ip_address="127.0.0.1")  # fmt: skip
-    try:
-        out = tmp_path / "ray"
+    out = tmp_path / "ray"
+    with _ray_with_gpus(2):
         generate(tiny_model, PROMPTS, out, ray="local", **KW)
-    finally:
-        ray.shutdown()
     assert used == ["replicas"]
     _check_store(out, expected)
 
@@ -153,11 +162,7 @@ def test_ray_vllm_replicas_match_local_and_resume(fake_vllm, tiny_model, tmp_pat
     expected = rows_by_id(local.to_arrow())
     (reference,) = _engines(fake_vllm)
     assert reference["pid"] == os.getpid()
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(address="local", num_cpus=2, num_gpus=2, include_dashboard=False,
-             log_to_driver=False, _node_ip_address="127.0.0.1")  # fmt: skip
-    try:
+    with _ray_with_gpus(2):
         out = tmp_path / "ray"
         store = generate(tiny_model, PROMPTS[:4], out, ray="local", **VLLM_KW)
         assert store.summary["rows_written"] == 12
@@ -169,8 +174,6 @@ def test_ray_vllm_replicas_match_local_and_resume(fake_vllm, tiny_model, tmp_pat
         (tmp_path / "fail").touch()  # a replica that cannot load the model: one clear error
         with pytest.raises(CorpusmapError, match=r"could not build its engine: RuntimeError: fake"):
             generate(tiny_model, PROMPTS, tmp_path / "failed", ray="local", **VLLM_KW)
-    finally:
-        ray.shutdown()
     _check_store(out, expected)
     assert all(r["engine"] == "vllm" for r in expected.values())
 
