@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 from corpusmap.errors import InputError, MissingDependencyError
 from corpusmap.index.build import build_index
 from corpusmap.index.verify import verify_index
+from tests.cluster.background import in_background
 from tests.cluster.corpus import shard_sums, write_corpus
 
 
@@ -108,16 +108,7 @@ def test_ray_build_survives_losing_a_node(ray_cluster, tmp_path) -> None:
     kw = {"shard_tokens": 15_000, "minhash": False, "workers": 1}
     ref = build_index([str(src)], tmp_path / "local", **kw)
     out = tmp_path / "ray"
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            build_index([str(src)], out, ray=cluster.address, **kw)
-        except BaseException as exc:  # handed to the test thread
-            errors.append(exc)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, errors = in_background(build_index, [str(src)], out, ray=cluster.address, **kw)
     building = building_dir(out)
     deadline = time.time() + 120
     while time.time() < deadline and not list(building.glob("shard-*/shard.json")):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 
 from corpusmap.index.build import build_index
 from corpusmap.match.run import classify
+from tests.cluster.background import in_background
 from tests.cluster.corpus import WORDS, write_corpus
 
 
@@ -72,16 +72,7 @@ def test_ray_classify_survives_losing_a_node(ray_cluster, tmp_path) -> None:
     kw = {"shard_rows": 20, "min_span": 3, "patterns": False}
     local = classify(dump, ix, tmp_path / "local", **kw)
     out = tmp_path / "ray"
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            classify(dump, ix, out, ray=cluster.address, **kw)
-        except BaseException as exc:  # handed to the test thread
-            errors.append(exc)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, errors = in_background(classify, dump, ix, out, ray=cluster.address, **kw)
     deadline = time.time() + 120
     while time.time() < deadline and not list((out / "generations").glob("part-*.parquet")):
         time.sleep(0.05)

@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ import pytest
 from corpusmap.errors import CorpusmapError
 from corpusmap.generation import GenerationStore, generate, vllm_backend
 from corpusmap.generation.store import MANIFEST
+from tests.cluster.background import in_background
 from tests.generation.tiny import PROMPTS, assert_same_rows, rows_by_id
 
 ray = pytest.importorskip("ray")
@@ -66,16 +66,7 @@ def test_ray_generate_survives_losing_a_node(ray_cluster, tiny_model, tmp_path) 
     kw = dict(KW, part_rows=3)
     expected = rows_by_id(generate(tiny_model, prompts, tmp_path / "local", **kw).to_arrow())
     out = tmp_path / "ray"
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            generate(tiny_model, prompts, out, ray=cluster.address, **kw)
-        except BaseException as exc:  # handed to the test thread
-            errors.append(exc)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, errors = in_background(generate, tiny_model, prompts, out, ray=cluster.address, **kw)
     deadline = time.time() + 180
     while time.time() < deadline and not list(out.glob("part-*.parquet")):
         time.sleep(0.05)
@@ -192,17 +183,9 @@ def test_ray_vllm_survives_losing_a_gpu_node(fake_vllm, tiny_model, tmp_path) ->
     workers = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(2)]
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
-    out, errors = tmp_path / "ray", []
-
-    def run() -> None:
-        try:
-            generate(tiny_model, prompts, out, ray=cluster.address, **kw)
-        except BaseException as exc:  # handed to the test thread
-            errors.append(exc)
-
+    out = tmp_path / "ray"
     try:
-        t = threading.Thread(target=run)
-        t.start()
+        t, errors = in_background(generate, tiny_model, prompts, out, ray=cluster.address, **kw)
         deadline = time.time() + 180  # both replicas hold an engine: the lost one has work
         while time.time() < deadline and len(_engines(fake_vllm)) < 3:
             time.sleep(0.05)

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from corpusmap.index.build import build_index
 from corpusmap.index.opening import open_index
 from corpusmap.match.run import classify
+from tests.cluster.background import in_background
 from tests.cluster.corpus import write_corpus
 from tests.cluster.test_ray_classify import _dump
 
@@ -89,7 +90,6 @@ def test_ray_patterns_match_local(ray_local, tmp_path, monkeypatch) -> None:
 def test_ray_patterns_survive_losing_a_node(ray_cluster, tmp_path) -> None:
     """A worker node removed once the pattern stage has started: its tasks (G's shards,
     per-shard n-gram work) rerun elsewhere and the tables equal a local run's."""
-    import threading
     import time
 
     from corpusmap.patterns.steps import FOLDER, STATE
@@ -102,17 +102,11 @@ def test_ray_patterns_survive_losing_a_node(ray_cluster, tmp_path) -> None:
     kw = {"shard_rows": 300, "min_span": 3}
     expected = _tables_patterns(classify(dump, ix, tmp_path / "local", pattern_options=opts, **kw))
     assert len(expected) > 100
-    out, errors = tmp_path / "ray", list[BaseException]()
-
-    def run() -> None:
-        try:
-            classify(dump, ix, out, ray=cluster.address, **kw,
-                     pattern_options={**opts, "g_shard_tokens": 1_500})  # fmt: skip
-        except BaseException as exc:  # handed to the test thread
-            errors.append(exc)
-
-    t = threading.Thread(target=run)
-    t.start()
+    out = tmp_path / "ray"
+    opts_ray = {**opts, "g_shard_tokens": 1_500}
+    t, errors = in_background(
+        classify, dump, ix, out, ray=cluster.address, pattern_options=opts_ray, **kw
+    )
     deadline = time.time() + 180
     while time.time() < deadline and not (out / FOLDER / STATE).is_file():
         time.sleep(0.02)
